@@ -1,0 +1,272 @@
+"""Arithmetic: add, sub, mul, div, neg, pow and their operator and in-place forms.
+
+Each op is a node (forward on arrays, backward with ember ops) and a public function
+that applies PyTorch's type promotion first. Gradients of broadcast operands are summed
+back to their shapes by the engine, not here.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from .. import _dtype as D
+from ..autograd.graph import Node
+from ._util import Tensor, promote, method, write_out as _out
+from .inplace import inplace
+
+__all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "neg", "negative", "pow"]
+
+
+class Add(Node):
+    def forward(self, a, b, alpha=1):
+        self.alpha = alpha
+        return a + b if alpha == 1 else a + alpha * b
+
+    def backward(self, g):
+        gb = None
+        if self.needs_input_grad[1]:
+            gb = g if self.alpha == 1 else g * self.alpha
+        return g, gb
+
+
+class Sub(Node):
+    def forward(self, a, b, alpha=1):
+        self.alpha = alpha
+        return a - b if alpha == 1 else a - alpha * b
+
+    def backward(self, g):
+        gb = None
+        if self.needs_input_grad[1]:
+            gb = -g if self.alpha == 1 else g * (-self.alpha)
+        return g, gb
+
+
+class Mul(Node):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = g * b if self.needs_input_grad[0] else None
+        gb = g * a if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Node):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = g / b if self.needs_input_grad[0] else None
+        gb = -g * a / (b * b) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Node):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Node):
+    def forward(self, a, b):
+        y = a ** b
+        self.save_for_backward(a, b, y)
+        return y
+
+    def backward(self, g):
+        a, b, y = self.saved_tensors
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            # d/da a^b = b * a^(b-1); written with pow so double backward works
+            ga = g * b * a ** (b - 1) if not _is_zero(b) else g * 0
+        if self.needs_input_grad[1]:
+            loga = _where_pos_log(a)
+            gb = g * y * loga
+        return ga, gb
+
+
+def _is_zero(b: Any) -> bool:
+    return isinstance(b, numbers.Number) and b == 0
+
+
+def _where_pos_log(a: Tensor) -> Tensor:
+    # PyTorch masks the log where a == 0 so that 0^b (b > 0) gets gradient 0 for b, not nan.
+    from .pointwise import log, where
+    if not isinstance(a, Tensor):
+        import math
+        return math.log(a) if a > 0 else (0.0 if a == 0 else float("nan"))
+    return log(where(a == 0, 1.0, a))
+
+
+# -------------------------------------------------------------------------- public functions
+def _check_alpha(alpha: Any, dt: D.dtype) -> None:
+    if alpha != 1 and dt.category < D._FLOAT and isinstance(alpha, float) and not float(alpha).is_integer():
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    """``input + alpha * other`` with broadcasting and PyTorch's type promotion.
+
+    >>> import ember
+    >>> ember.add(ember.tensor([1., 2.]), ember.tensor([10., 20.]), alpha=2)
+    tensor([21., 42.])
+    """
+    a, b, dt = promote(input, other)
+    if alpha != 1:
+        _check_alpha(alpha, dt)
+    if dt is D.bool_ and alpha == 1:
+        from .pointwise import logical_or
+        r = logical_or(a, b)
+    else:
+        r = Add.apply(a, b, alpha=alpha) if alpha != 1 else Add.apply(a, b)
+    return _out(r, out)
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    """``input - alpha * other``."""
+    a, b, dt = promote(input, other)
+    if dt is D.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                           "`^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        _check_alpha(alpha, dt)
+    return _out(Sub.apply(a, b, alpha=alpha) if alpha != 1 else Sub.apply(a, b), out)
+
+
+subtract = sub
+
+
+def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    """``other - alpha * input``."""
+    return sub(other, input * alpha if alpha != 1 else input)
+
+
+def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise product with broadcasting."""
+    a, b, dt = promote(input, other)
+    if dt is D.bool_:
+        from .pointwise import logical_and
+        return _out(logical_and(a, b), out)
+    return _out(Mul.apply(a, b), out)
+
+
+multiply = mul
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
+    """True division (integers give the default float dtype), or ``'trunc'``/``'floor'`` rounding.
+
+    >>> import ember
+    >>> ember.div(ember.tensor([7, -7]), 2, rounding_mode='floor')
+    tensor([ 3, -4])
+    """
+    if rounding_mode is None:
+        a, b, dt = promote(input, other)
+        if dt.category < D._FLOAT:
+            a = a.to(D.get_default_dtype()) if isinstance(a, Tensor) else float(a)
+            b = b.to(D.get_default_dtype()) if isinstance(b, Tensor) else float(b)
+        return _out(Div.apply(a, b), out)
+    if rounding_mode == "trunc":
+        from .pointwise import trunc_divide
+        return _out(trunc_divide(input, other), out)
+    if rounding_mode == "floor":
+        return _out(floor_divide(input, other), out)
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                       f"'{rounding_mode}'")
+
+
+divide = div
+
+
+def true_divide(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return div(input, other, out=out)
+
+
+def floor_divide(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """Division rounded towards minus infinity (not differentiable)."""
+    from .pointwise import floor_divide_
+    return _out(floor_divide_(input, other), out)
+
+
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return _out(Neg.apply(input), out)
+
+
+negative = neg
+
+
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:
+    """``input ** exponent`` elementwise; integer tensors to negative integer powers raise like PyTorch."""
+    a, b, dt = promote(input, exponent)
+    if dt.category == D._INT:
+        neg_exp = (b < 0) if isinstance(b, numbers.Number) else bool((b._data < 0).any())
+        if neg_exp:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if isinstance(b, numbers.Number) and b == 1 and isinstance(a, Tensor):
+        return _out(a.clone() if not a._requires_grad else a * 1, out)
+    return _out(Pow.apply(a, b), out)
+
+
+# -------------------------------------------------------------------------------- methods
+def _rev(fn):
+    def r(self, other):
+        return fn(other, self)
+    return r
+
+
+method("add", add)
+method("sub", sub)
+method("subtract", sub)
+method("mul", mul)
+method("multiply", mul)
+method("div", div)
+method("divide", div)
+method("true_divide", true_divide)
+method("floor_divide", floor_divide)
+method("neg", neg)
+method("negative", neg)
+method("pow", pow)
+method("__add__", lambda self, other: add(self, other))
+method("__radd__", lambda self, other: add(other, self))
+method("__sub__", lambda self, other: sub(self, other))
+method("__rsub__", lambda self, other: sub(other, self))
+method("__mul__", lambda self, other: mul(self, other))
+method("__rmul__", lambda self, other: mul(other, self))
+method("__truediv__", lambda self, other: div(self, other))
+method("__rtruediv__", lambda self, other: div(other, self))
+method("__floordiv__", lambda self, other: floor_divide(self, other))
+method("__rfloordiv__", lambda self, other: floor_divide(other, self))
+method("__neg__", neg)
+method("__pos__", lambda self: self)
+method("__pow__", lambda self, other: pow(self, other))
+method("__rpow__", lambda self, other: pow(other, self))
+
+
+def _inplace_method(name: str, fn):
+    def m(self, *args, **kwargs):
+        return inplace(self, fn, *args, **kwargs)
+    m.__name__ = name
+    method(name, m)
+    return m
+
+
+for _name, _fn in (("add_", add), ("sub_", sub), ("subtract_", sub), ("mul_", mul), ("multiply_", mul),
+                   ("div_", div), ("divide_", div), ("true_divide_", true_divide), ("neg_", neg),
+                   ("negative_", neg), ("pow_", pow), ("floor_divide_", floor_divide)):
+    _inplace_method(_name, _fn)
+
+method("__iadd__", lambda self, other: inplace(self, add, other))
+method("__isub__", lambda self, other: inplace(self, sub, other))
+method("__imul__", lambda self, other: inplace(self, mul, other))
+method("__itruediv__", lambda self, other: inplace(self, div, other))
+method("__ifloordiv__", lambda self, other: inplace(self, floor_divide, other))
+method("__ipow__", lambda self, other: inplace(self, pow, other))

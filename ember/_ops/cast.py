@@ -1,0 +1,155 @@
+"""Casting and copying: ``to`` (dtype/device), ``clone``, ``contiguous``, ``type``, ``float()`` ...
+
+>>> import ember
+>>> ember.tensor([1.5, 2.5]).to(ember.int64)
+tensor([1, 2])
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _dtype as D
+from .._device import device as _device_cls, to_device
+from ..autograd.graph import Node
+from ._util import Tensor, method
+
+__all__ = ["clone"]
+
+
+class Cast(Node):
+    def forward(self, x, dtype=None):
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g  # the engine casts the gradient back to the input's dtype
+
+    @classmethod
+    def name(cls) -> str:
+        return "ToCopyBackward0"
+
+
+class ToDevice(Node):
+    def forward(self, x, target=None):
+        from .._backend import backend_for
+        self.source = self._device
+        return backend_for(target).asarray(x) if target.type != "cpu" else _to_host(x, self._device)
+
+    def backward(self, g):
+        return g.to(self.source)
+
+    @classmethod
+    def apply_to(cls, x: Tensor, target: _device_cls) -> Tensor:
+        out = cls.apply(x, target=target)
+        out._device = target
+        if out._grad_fn is not None:
+            out._grad_fn._device = target
+        return out
+
+    @classmethod
+    def name(cls) -> str:
+        return "ToCopyBackward0"
+
+
+def _to_host(x: Any, dev: Any) -> Any:
+    from .._backend import backend_for
+    return backend_for(dev).to_numpy(x)
+
+
+class Clone(Node):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
+def _parse_to(args: tuple, kwargs: dict) -> tuple:
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, dev = a.dtype, a.device
+        elif isinstance(a, D.dtype):
+            dtype = a
+        elif isinstance(a, (str, _device_cls, int)) and not isinstance(a, bool):
+            dev = a
+        elif isinstance(a, bool):
+            pass  # non_blocking / copy positional
+        elif a is None:
+            pass
+        else:
+            dtype = D.to_dtype(a)
+    return (D.to_dtype(dtype) if dtype is not None else None,
+            to_device(dev) if dev is not None else None, copy)
+
+
+def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Convert dtype and/or device; returns ``self`` when nothing changes (unless ``copy=True``)."""
+    dtype, dev, copy = _parse_to(args, dict(kwargs))
+    out = self
+    if dtype is not None and dtype.np_dtype is None:
+        raise RuntimeError(f"{dtype} needs the optional package ml_dtypes (pip install ml_dtypes)")
+    if dev is not None and dev != self._device:
+        if dev.type == "cuda" and dev.index is None:
+            dev = _device_cls("cuda", 0)
+        out = ToDevice.apply_to(out, dev)
+        copy = False
+    if dtype is not None and dtype.np_dtype != out._data.dtype:
+        out = Cast.apply(out, dtype=dtype.np_dtype)
+        copy = False
+    if copy:
+        out = clone(out)
+    return out
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy of ``input`` that stays in the graph (its gradient flows back to ``input``)."""
+    return Clone.apply(input)
+
+
+def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    if self._data.flags.c_contiguous:
+        return self
+    return Clone.apply(self)
+
+
+def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+    """With no argument the type name (``'torch.FloatTensor'``); otherwise cast like ``to``."""
+    if dtype is None:
+        prefix = "torch.cuda." if self._device.type == "cuda" else "torch."
+        return prefix + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                         "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+                         "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                         "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+                         "complex128": "ComplexDoubleTensor"}[self.dtype.name]
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        table = {"FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16,
+                 "LongTensor": D.int64, "IntTensor": D.int32, "ShortTensor": D.int16, "CharTensor": D.int8,
+                 "ByteTensor": D.uint8, "BoolTensor": D.bool_, "BFloat16Tensor": D.bfloat16}
+        if name in table:
+            return to(self, table[name])
+    return to(self, D.to_dtype(dtype))
+
+
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    return to(self, other.dtype)
+
+
+method("to", to)
+method("clone", clone)
+method("contiguous", contiguous)
+method("type", type_)
+method("type_as", type_as)
+method("cpu", lambda self, memory_format=None: to(self, "cpu"))
+method("cuda", lambda self, device=None, non_blocking=False, memory_format=None:
+       to(self, _device_cls("cuda", device if isinstance(device, int) else 0) if not isinstance(device, (str, _device_cls)) else device))
+for _n, _d in (("float", D.float32), ("double", D.float64), ("half", D.float16), ("bfloat16", D.bfloat16),
+               ("long", D.int64), ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8),
+               ("bool", D.bool_), ("cfloat", D.complex64), ("cdouble", D.complex128)):
+    method(_n, (lambda d: lambda self, memory_format=None: to(self, d))(_d))

@@ -1,0 +1,337 @@
+"""Graph nodes: how an op is recorded, what it saves, and how its saved tensors come back.
+
+An op is a ``Node`` subclass with two methods side by side::
+
+    class Exp(Node):
+        def forward(self, x):            # raw backend arrays in, array(s) out
+            y = self.xp.exp(x)
+            self.save_for_backward(y)    # arrays that are inputs/outputs come back as tensors
+            return y
+
+        def backward(self, grad):        # ember Tensors in, one gradient per input out
+            y, = self.saved_tensors
+            return grad * y              # ember ops: recorded too under create_graph=True
+
+``Exp.apply(t)`` runs forward and, when grad mode is on and an input requires grad,
+records the node. Broadcast reduction (summing a gradient back to an input's shape),
+gradient dtype casts, version checks of saved tensors and freeing after backward all
+happen here and in the engine, never in an op.
+"""
+from __future__ import annotations
+
+import itertools
+import traceback
+from typing import Any
+
+from .grad_mode import _state
+from . import anomaly_mode
+
+_seq_counter = itertools.count()
+
+# saved-entry kinds
+_SAVED_INPUT, _SAVED_OUTPUT, _SAVED_CONST = 0, 1, 2
+
+_FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved tensors after "
+              "they have already been freed). Saved intermediate values of the graph are freed when you call "
+              ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+              "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+def _modified_msg(t: Any, node: "Node", saved_version: int) -> str:
+    return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[{_type_name(t)} {list(t.shape)}], which is output 0 of {node.name()}, is at version "
+            f"{t._vc[0]}; expected version {saved_version} instead. Hint: the backtrace further above can "
+            "point to the operation that failed to compute its gradient. The variable in question was "
+            "changed in there or anywhere later. Good luck!")
+
+
+def _type_name(t: Any) -> str:
+    return {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+            "int64": "LongTensor", "int32": "IntTensor", "bool": "BoolTensor"}.get(t.dtype.name, "Tensor")
+
+
+class Node:
+    """One recorded operation in the graph (``tensor.grad_fn``).
+
+    Attributes set when recorded: ``next_functions`` (one ``(node, output_nr)`` per input,
+    ``(None, 0)`` for inputs without grad), ``needs_input_grad``, and the metadata the
+    engine needs to reduce and cast gradients.
+    """
+
+    # Outputs of a view op share memory and the version counter with their input.
+    is_view = False
+    # Set False for ops without a derivative (comparisons, argmax ...): never recorded.
+    differentiable = True
+    # Materialise missing output gradients as zeros before calling backward.
+    materialize_grads = True
+
+    xp: Any = None
+    _saved: Any = None
+    _recording = False
+    _pre_hooks: Any = None
+    _hooks: Any = None
+    _trace: Any = None
+    next_functions: tuple = ()
+    needs_input_grad: tuple = ()
+
+    # ---- used inside forward -------------------------------------------------------------
+    def save_for_backward(self, *items: Any) -> None:
+        """Keep arrays (or tensors) for backward; inputs and outputs come back as tensors in the graph."""
+        self._saved = items
+
+    def forward(self, *arrays: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, *grads: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    # ---- used inside backward ------------------------------------------------------------
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        from .._tensor import _wrap
+        out = []
+        for kind, obj, version in saved:
+            if kind == _SAVED_INPUT:
+                if obj._vc[0] != version:
+                    raise RuntimeError(_modified_msg(obj, self, version))
+                out.append(obj)
+            elif kind == _SAVED_OUTPUT:
+                data, nr, vc = obj
+                if vc[0] != version:
+                    raise RuntimeError(_modified_msg(_wrap(data, self._device), self, version))
+                t = _wrap(data, self._device, True)
+                t._grad_fn, t._output_nr, t._vc = self, nr, vc
+                out.append(t)
+            else:
+                # saved arrays come back as constant tensors; Python scalars stay scalars
+                out.append(_wrap(obj, self._device) if type(obj) is self.xp.ndarray else obj)
+        return tuple(out)
+
+    # ---- introspection -------------------------------------------------------------------
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__ + "Backward0"
+
+    def register_hook(self, fn: Any) -> Any:
+        """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn: Any) -> Any:
+        """``fn(grad_outputs)`` runs before this node's backward; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        self._pre_hooks.setdefault(-1, []).append(fn)
+        return _RemovableHandle(self._pre_hooks[-1], fn)
+
+    @property
+    def metadata(self) -> dict:
+        if "_metadata" not in self.__dict__:
+            self._metadata = {}
+        return self._metadata
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def __call__(self, *grads: Any) -> Any:
+        """Run this node's backward directly on gradient tensors (as ``grad_fn(...)`` in PyTorch)."""
+        return self.backward(*grads)
+
+    # ---- recording ---------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
+        """Run forward on the inputs' arrays and record the node when a gradient is needed.
+
+        Non-tensor inputs (Python numbers, raw arrays, None) are passed through as constants.
+        """
+        node = cls.__new__(cls)
+        dev = None
+        arrays = []
+        requires = False
+        for t in inputs:
+            data = getattr(t, "_data", None)
+            if data is None:
+                arrays.append(t)
+                continue
+            arrays.append(data)
+            if dev is None:
+                dev = t._device
+            elif t._device is not dev:
+                _device_mismatch(dev, t._device)
+            if t._requires_grad:
+                requires = True
+        if dev is None:
+            from .._device import cpu
+            dev = cpu
+        node._device = dev
+        node.xp = _xp_of(dev)
+        recording = requires and _state.enabled and cls.differentiable
+        node._recording = recording
+        result = node.forward(*arrays, **kwargs)
+        from .._tensor import _wrap
+        array_type = node.xp.ndarray
+        if type(result) is tuple:
+            outs = tuple(_wrap(r if type(r) is array_type else node.xp.asarray(r), dev) for r in result)
+        else:
+            outs = (_wrap(result if type(result) is array_type else node.xp.asarray(result), dev),)
+        if cls.is_view:
+            _mark_views(node, cls, inputs, outs, kwargs)
+        if recording:
+            _record(node, inputs, outs, result if type(result) is tuple else (result,))
+        else:
+            node._saved = None
+        return outs if type(result) is tuple else outs[0]
+
+
+def _device_mismatch(a: Any, b: Any) -> None:
+    raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                       f"{a} and {b}!")
+
+
+_XP_CACHE: dict = {}
+
+
+def _xp_of(dev: Any) -> Any:
+    xp = _XP_CACHE.get(dev)
+    if xp is None:
+        from .._backend import backend_for
+        xp = _XP_CACHE[dev] = backend_for(dev).xp
+    return xp
+
+
+def _mark_views(node: Node, cls: type, inputs: tuple, outs: tuple, kwargs: dict) -> None:
+    """Outputs of a view op share the version counter and remember how to rebuild themselves from the base."""
+    src = inputs[0]
+    base = src._base if src._base is not None else src
+    parent_fn = src._view_fn()
+    for i, o in enumerate(outs):
+        if not _shares_memory(o._data, src._data):
+            continue  # e.g. reshape that had to copy
+        o._vc = src._vc
+        o._base = base
+        rest = inputs[1:]
+        if len(outs) == 1:
+            def view_fn(b, _p=parent_fn, _c=cls, _r=rest, _k=kwargs):
+                return _c.apply(_p(b) if _p else b, *_r, **_k)
+        else:
+            def view_fn(b, _p=parent_fn, _c=cls, _r=rest, _k=kwargs, _i=i):
+                return _c.apply(_p(b) if _p else b, *_r, **_k)[_i]
+        o._set_extra("view_fn", view_fn)
+
+
+def _shares_memory(a: Any, b: Any) -> bool:
+    return a is b or getattr(a, "base", None) is not None and (a.base is b or a.base is getattr(b, "base", 0)
+                                                               or a.base is getattr(b.base, "base", 0))
+
+
+def _record(node: Node, inputs: tuple, outs: tuple, raw: tuple = ()) -> None:
+    """Wire ``node`` into the graph as the producer of ``outs``."""
+    node._seq = next(_seq_counter)
+    edges = []
+    needs = []
+    meta = []
+    for t in inputs:
+        if getattr(t, "_requires_grad", False):
+            fn = t._grad_fn
+            edges.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
+            needs.append(True)
+            d = t._data
+            meta.append((d.shape, d.dtype))
+        else:
+            edges.append((None, 0))
+            needs.append(False)
+            meta.append(None)
+    node.next_functions = tuple(edges)
+    node.needs_input_grad = tuple(needs)
+    node._in_meta = meta
+    out_meta = []
+    for i, o in enumerate(outs):
+        d = o._data
+        out_meta.append((d.shape, d.dtype))
+        if d.dtype.kind in "fc" or d.dtype.name == "bfloat16":  # only floating outputs carry gradients
+            o._requires_grad = True
+            o._grad_fn = node
+            o._output_nr = i
+    node._out_meta = out_meta
+    saved = node._saved
+    if saved is not None:
+        node._saved = _pack_saved(node, saved, inputs, outs, raw)
+    if anomaly_mode._enabled:
+        node._trace = traceback.format_stack()[:-3]
+
+
+def _pack_saved(node: Node, items: tuple, inputs: tuple, outs: tuple, raw: tuple = ()) -> tuple:
+    packed = []
+    for item in items:
+        if item is None:
+            packed.append((_SAVED_CONST, None, 0))
+            continue
+        if hasattr(item, "_data"):  # an ember tensor saved directly
+            packed.append((_SAVED_INPUT, item, item._vc[0]))
+            continue
+        for t in inputs:
+            if getattr(t, "_data", None) is item:
+                packed.append((_SAVED_INPUT, t, t._vc[0]))
+                break
+        else:
+            for k, o in enumerate(outs):
+                # forward may have returned a NumPy scalar that apply turned into a 0-d array
+                if o._data is item or (k < len(raw) and raw[k] is item):
+                    item = o._data
+                    if o._grad_fn is node:  # differentiable output: rebuilt lazily (no cycle)
+                        packed.append((_SAVED_OUTPUT, (item, o._output_nr, o._vc), o._vc[0]))
+                    else:
+                        packed.append((_SAVED_CONST, item, 0))
+                    break
+            else:
+                packed.append((_SAVED_CONST, item, 0))
+    return tuple(packed)
+
+
+def record_function(node: Node, inputs: tuple, outs: tuple, saved: tuple | None = None) -> None:
+    """Record an already computed result (used by ``autograd.Function`` and in-place rebasing)."""
+    from .._device import cpu
+    node._device = outs[0]._device if outs else cpu
+    node.xp = _xp_of(node._device)
+    node._saved = saved
+    node._recording = True
+    _record(node, inputs, outs)
+
+
+class _RemovableHandle:
+    """Returned by ``register_*hook``; ``remove()`` unregisters."""
+
+    def __init__(self, container: list, fn: Any):
+        self._container, self._fn = container, fn
+
+    def remove(self) -> None:
+        try:
+            self._container.remove(self._fn)
+        except ValueError:
+            pass
+
+    def __enter__(self) -> "_RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor's gradient: runs its hooks and adds into ``.grad``."""
+
+    def __init__(self, variable: Any):
+        self.variable = variable
+        self._seq = -1
+
+    @classmethod
+    def name(cls) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
