@@ -73,6 +73,16 @@ def promote(a: Any, b: Any) -> tuple:
     Tensors are cast with the differentiable ``to``; Python scalars are left as scalars so
     NumPy's weak scalar typing keeps the array's dtype (after a cast where needed).
     """
+    # Fast paths: same-dtype tensors, and a float tensor with a Python int/float (the scalar never
+    # widens a float tensor's dtype, and NumPy's weak scalars keep the array dtype too).
+    if type(a) is Tensor:
+        tb_ = type(b)
+        if tb_ is Tensor and a._data.dtype is b._data.dtype:
+            return a, b, D._FROM_NP[a._data.dtype]
+        if (tb_ is float or tb_ is int) and a._data.dtype.kind == "f":
+            return a, b, D._FROM_NP[a._data.dtype]
+    elif type(b) is Tensor and (type(a) is float or type(a) is int) and b._data.dtype.kind == "f":
+        return a, b, D._FROM_NP[b._data.dtype]
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb:
         if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:

@@ -8,12 +8,16 @@ in-place writes through views).
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from typing import Any, Sequence
 
 from ..autograd.graph import Node
 from ._util import Tensor, method, shape_args, wrap_dim
 
-__all__ = ["reshape", "permute", "transpose", "t", "squeeze", "unsqueeze", "flatten", "swapaxes", "broadcast_to"]
+__all__ = ["reshape", "permute", "transpose", "t", "squeeze", "unsqueeze", "flatten", "swapaxes", "swapdims",
+           "broadcast_to", "unflatten", "movedim", "moveaxis", "ravel", "atleast_1d", "atleast_2d", "atleast_3d",
+           "broadcast_shapes", "broadcast_tensors", "meshgrid"]
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
@@ -268,8 +272,6 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
 
 method("reshape", reshape)
 method("view", view)
-method("view_as", lambda self, other: view(self, other._data.shape))
-method("reshape_as", lambda self, other: reshape(self, other._data.shape))
 method("expand", expand)
 method("expand_as", expand_as)
 method("broadcast_to", broadcast_to)

@@ -146,6 +146,6 @@ def __getattr__(name: str) -> Any:  # lazy: these pull in more of ember
         from . import gradcheck as _gc
         return getattr(_gc, name)
     if name == "functional":
-        from . import functional
-        return functional
+        import importlib  # `from . import functional` would re-enter this __getattr__ before the import
+        return importlib.import_module(".functional", __name__)
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

@@ -17,6 +17,7 @@ import heapq
 from typing import Any, Sequence
 
 from .grad_mode import _state
+from .. import _tensor as _tensor_mod
 from .graph import AccumulateGrad, Node
 from . import anomaly_mode
 
@@ -105,7 +106,7 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
     With ``capture`` (a list of tensors) return the gradient reaching each of them, in order.
     With ``accumulate`` add into leaves' ``.grad`` (for ``backward``; ``autograd.grad`` passes False).
     """
-    from .._tensor import Tensor
+    Tensor = _tensor_mod.Tensor
     prev_mode = _state.enabled
     root_nodes = []
     buffers: dict = {}
@@ -136,111 +137,105 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
     else:
         allowed_leaves = None
 
-    ready = []
+    ready: list = []
     for node in dict.fromkeys(root_nodes):
         if deps.get(node, 0) == 0:
-            heapq.heappush(ready, (-node._seq, id(node), node))
+            heapq.heappush(ready, (-node._seq, node))
     fresh_ids: set = {id(g._data) for g in grads}  # user-given gradients are never aliased by .grad
     check_nan = anomaly_mode._enabled and anomaly_mode._check_nan
+    heappop, heappush = heapq.heappop, heapq.heappush
     try:
         _state.enabled = create_graph
         while ready:
-            _, _, node = heapq.heappop(ready)
-            buf = buffers.pop(node, {})
-            if needed is not None and id(node) not in needed:
-                _release(node, retain_graph)
-                _schedule(node, deps, ready)
-                continue
+            node = heappop(ready)[1]
+            buf = buffers.pop(node, None) or {}
+            nexts = node.next_functions
+            skip = needed is not None and (id(node) not in needed or not any(
+                n is not None and id(n) in needed for n, _ in nexts))
             if type(node) is AccumulateGrad:
                 g = buf.get(0)
                 if g is None:
                     continue
-                g = _run_pre_hooks(node, 0, g)
-                key = (id(node), 0)
-                if key in capture_keys:
-                    for j in capture_keys[key]:
+                if node._pre_hooks:
+                    g = _run_pre_hooks(node, 0, g)
+                if capture_keys:
+                    for j in capture_keys.get((id(node), 0), ()):
                         captured[j] = g
                 if accumulate and (allowed_leaves is None or id(node) in allowed_leaves):
                     _accumulate(node.variable, g, create_graph, fresh_ids)
                 continue
-            n_out = len(node._out_meta)
+            out_meta = node._out_meta
+            pre_hooks = node._pre_hooks
             grads_out = []
-            for k in range(n_out):
+            any_grad = False
+            for k in range(len(out_meta)):
                 g = buf.get(k)
                 if g is not None:
-                    g = _run_pre_hooks(node, k, g)
-                    key = (id(node), k)
-                    if key in capture_keys:
-                        for j in capture_keys[key]:
+                    any_grad = True
+                    if pre_hooks and k in pre_hooks:
+                        g = _run_pre_hooks(node, k, g)
+                    if capture_keys:
+                        for j in capture_keys.get((id(node), k), ()):
                             captured[j] = g
                 elif node.materialize_grads:
                     g = _zeros_for(node, k)
                 grads_out.append(g)
-            if node._pre_hooks and -1 in node._pre_hooks:
-                for hook in node._pre_hooks[-1]:
+            if pre_hooks and -1 in pre_hooks:
+                for hook in pre_hooks[-1]:
                     r = hook(tuple(grads_out))
                     if r is not None:
                         grads_out = list(r)
-            if all(g is None for g in grads_out) or (
-                    needed is not None and not any(n is not None and id(n) in needed for n, _ in node.next_functions)):
-                _release(node, retain_graph)
-                _schedule(node, deps, ready)
-                continue
-            try:
-                result = node.backward(*grads_out)
-            except RuntimeError as e:
-                if node._trace:
-                    _report_trace(node)
-                raise e
-            if type(result) is not tuple:
-                result = (result,)
-            if node._hooks:
-                for hook in node._hooks:
-                    r = hook(result, tuple(grads_out))
-                    if r is not None:
-                        result = tuple(r)
-            if len(result) < len(node.next_functions):
-                raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                                   f"(expected {len(node.next_functions)}, got {len(result)})")
-            for i, (nxt, nr) in enumerate(node.next_functions):
-                g = result[i]
-                if nxt is None or g is None:
-                    continue
-                if not isinstance(g, Tensor):
-                    raise TypeError(f"{node.name()} returned a gradient of type {type(g).__name__}, "
-                                    "expected a Tensor or None")
-                g = _fit_grad(node, i, g)
-                if check_nan and _has_nan(g):
-                    _report_trace(node)
-                    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
-                nb = buffers.get(nxt)
-                if nb is None:
-                    buffers[nxt] = {nr: g}
-                elif nr in nb:
-                    nb[nr] = nb[nr] + g
-                else:
-                    nb[nr] = g
-            _release(node, retain_graph)
-            _schedule(node, deps, ready)
+            if any_grad and not skip:
+                try:
+                    result = node.backward(*grads_out)
+                except RuntimeError:
+                    if node._trace:
+                        _report_trace(node)
+                    raise
+                if type(result) is not tuple:
+                    result = (result,)
+                if node._hooks:
+                    for hook in node._hooks:
+                        r = hook(result, tuple(grads_out))
+                        if r is not None:
+                            result = tuple(r)
+                if len(result) < len(nexts):
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                       f"(expected {len(nexts)}, got {len(result)})")
+                in_meta = node._in_meta
+                i = 0
+                for nxt, nr in nexts:
+                    g = result[i]
+                    if nxt is not None and g is not None:
+                        if type(g) is not Tensor and not isinstance(g, Tensor):
+                            raise TypeError(f"{node.name()} returned a gradient of type {type(g).__name__}, "
+                                            "expected a Tensor or None")
+                        shape, dt = in_meta[i]
+                        d = g._data
+                        if d.shape != shape or d.dtype != dt:
+                            g = _fit_grad(node, i, g)
+                        if check_nan and _has_nan(g):
+                            _report_trace(node)
+                            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+                        nb = buffers.get(nxt)
+                        if nb is None:
+                            buffers[nxt] = {nr: g}
+                        elif nr in nb:
+                            nb[nr] = nb[nr] + g
+                        else:
+                            nb[nr] = g
+                    i += 1
+            if not retain_graph and node._saved is not None:
+                node._saved = None
+            for nxt, _ in nexts:  # release dependents whose inputs are all in
+                if nxt is not None:
+                    c = deps[nxt] - 1
+                    deps[nxt] = c
+                    if c == 0:
+                        heappush(ready, (-nxt._seq, nxt))
     finally:
         _state.enabled = prev_mode
     return captured if capture is not None else None
-
-
-def _schedule(node: Node, deps: dict, ready: list) -> None:
-    for nxt, _ in node.next_functions:
-        if nxt is None:
-            continue
-        c = deps[nxt] - 1
-        deps[nxt] = c
-        if c == 0:
-            heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
-
-
-def _release(node: Node, retain_graph: bool) -> None:
-    if not retain_graph and node._saved is not None:
-        node._saved = None
-        node._released = True
 
 
 def _run_pre_hooks(node: Node, k: int, g: Any) -> Any:

@@ -23,6 +23,8 @@ import itertools
 import traceback
 from typing import Any
 
+import numpy as np
+
 from .grad_mode import _state
 from . import anomaly_mode
 
@@ -65,7 +67,8 @@ class Node:
     # Materialise missing output gradients as zeros before calling backward.
     materialize_grads = True
 
-    xp: Any = None
+    xp: Any = np          # the backend module; set per node only for non-CPU devices
+    _device: Any = None   # set to ember's cpu device at import (see _tensor.py)
     _saved: Any = None
     _recording = False
     _pre_hooks: Any = None
@@ -91,7 +94,6 @@ class Node:
         saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED_MSG)
-        from .._tensor import _wrap
         out = []
         for kind, obj, version in saved:
             if kind == _SAVED_INPUT:
@@ -148,17 +150,17 @@ class Node:
         """Run forward on the inputs' arrays and record the node when a gradient is needed.
 
         Non-tensor inputs (Python numbers, raw arrays, None) are passed through as constants.
+        This is the hot path of every op: keep it free of per-call imports and needless stores.
         """
-        node = cls.__new__(cls)
+        node = _new(cls)
         dev = None
         arrays = []
         requires = False
         for t in inputs:
-            data = getattr(t, "_data", None)
-            if data is None:
+            if type(t) is not Tensor and not isinstance(t, Tensor):
                 arrays.append(t)
                 continue
-            arrays.append(data)
+            arrays.append(t._data)
             if dev is None:
                 dev = t._device
             elif t._device is not dev:
@@ -166,26 +168,35 @@ class Node:
             if t._requires_grad:
                 requires = True
         if dev is None:
-            from .._device import cpu
-            dev = cpu
-        node._device = dev
-        node.xp = _xp_of(dev)
+            dev = _cpu
+        elif dev is not _cpu:  # CPU nodes use the class defaults (NumPy, cpu)
+            node._device = dev
+            node.xp = _xp_of(dev)
         recording = requires and _state.enabled and cls.differentiable
-        node._recording = recording
-        result = node.forward(*arrays, **kwargs)
-        from .._tensor import _wrap
-        array_type = node.xp.ndarray
-        if type(result) is tuple:
-            outs = tuple(_wrap(r if type(r) is array_type else node.xp.asarray(r), dev) for r in result)
-        else:
-            outs = (_wrap(result if type(result) is array_type else node.xp.asarray(result), dev),)
-        if cls.is_view:
-            _mark_views(node, cls, inputs, outs, kwargs)
         if recording:
-            _record(node, inputs, outs, result if type(result) is tuple else (result,))
-        else:
-            node._saved = None
-        return outs if type(result) is tuple else outs[0]
+            node._recording = True
+        result = node.forward(*arrays, **kwargs)
+        xp = node.xp
+        if type(result) is tuple:
+            outs = tuple(_wrap(r if type(r) is xp.ndarray else xp.asarray(r), dev) for r in result)
+            if cls.is_view:
+                _mark_views(node, cls, inputs, outs, kwargs)
+            if recording:
+                _record(node, inputs, outs, result)
+            return outs
+        out = _wrap(result if type(result) is xp.ndarray else xp.asarray(result), dev)
+        if cls.is_view:
+            _mark_views(node, cls, inputs, (out,), kwargs)
+        if recording:
+            _record(node, inputs, (out,), (result,))
+        return out
+
+
+_new = object.__new__
+# Bound by ember._tensor once the Tensor class exists (graph.py is imported first).
+Tensor: Any = None
+_wrap: Any = None
+_cpu: Any = None
 
 
 def _device_mismatch(a: Any, b: Any) -> None:
@@ -197,10 +208,10 @@ _XP_CACHE: dict = {}
 
 
 def _xp_of(dev: Any) -> Any:
-    xp = _XP_CACHE.get(dev)
+    xp = _XP_CACHE.get(id(dev))  # devices are interned, so id() is a cheap, stable key
     if xp is None:
         from .._backend import backend_for
-        xp = _XP_CACHE[dev] = backend_for(dev).xp
+        xp = _XP_CACHE[id(dev)] = backend_for(dev).xp
     return xp
 
 
@@ -225,8 +236,22 @@ def _mark_views(node: Node, cls: type, inputs: tuple, outs: tuple, kwargs: dict)
 
 
 def _shares_memory(a: Any, b: Any) -> bool:
-    return a is b or getattr(a, "base", None) is not None and (a.base is b or a.base is getattr(b, "base", 0)
-                                                               or a.base is getattr(b.base, "base", 0))
+    if a is b:
+        return True
+    if getattr(a, "base", None) is None:
+        return False
+    # Walk both base chains to the memory owner: stride-trick views (as_strided, unfold) sit behind a
+    # non-array holder whose ``.base`` is the source, so a fixed-depth comparison misses them.
+    return _owner(a) is _owner(b)
+
+
+def _owner(a: Any) -> Any:
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
+_FLOAT_KINDS = frozenset("fc")
 
 
 def _record(node: Node, inputs: tuple, outs: tuple, raw: tuple = ()) -> None:
@@ -236,33 +261,39 @@ def _record(node: Node, inputs: tuple, outs: tuple, raw: tuple = ()) -> None:
     needs = []
     meta = []
     for t in inputs:
-        if getattr(t, "_requires_grad", False):
+        if type(t) is Tensor and t._requires_grad or t.__class__ is not Tensor and getattr(t, "_requires_grad", False):
             fn = t._grad_fn
             edges.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
             needs.append(True)
             d = t._data
             meta.append((d.shape, d.dtype))
         else:
-            edges.append((None, 0))
+            edges.append(_NO_EDGE)
             needs.append(False)
             meta.append(None)
     node.next_functions = tuple(edges)
     node.needs_input_grad = tuple(needs)
     node._in_meta = meta
     out_meta = []
-    for i, o in enumerate(outs):
+    nr = 0
+    for o in outs:
         d = o._data
-        out_meta.append((d.shape, d.dtype))
-        if d.dtype.kind in "fc" or d.dtype.name == "bfloat16":  # only floating outputs carry gradients
+        dt = d.dtype
+        out_meta.append((d.shape, dt))
+        if dt.kind in _FLOAT_KINDS or dt.name == "bfloat16":  # only floating outputs carry gradients
             o._requires_grad = True
             o._grad_fn = node
-            o._output_nr = i
+            o._output_nr = nr
+        nr += 1
     node._out_meta = out_meta
     saved = node._saved
     if saved is not None:
         node._saved = _pack_saved(node, saved, inputs, outs, raw)
     if anomaly_mode._enabled:
         node._trace = traceback.format_stack()[:-3]
+
+
+_NO_EDGE = (None, 0)
 
 
 def _pack_saved(node: Node, items: tuple, inputs: tuple, outs: tuple, raw: tuple = ()) -> tuple:
@@ -295,8 +326,7 @@ def _pack_saved(node: Node, items: tuple, inputs: tuple, outs: tuple, raw: tuple
 
 def record_function(node: Node, inputs: tuple, outs: tuple, saved: tuple | None = None) -> None:
     """Record an already computed result (used by ``autograd.Function`` and in-place rebasing)."""
-    from .._device import cpu
-    node._device = outs[0]._device if outs else cpu
+    node._device = outs[0]._device if outs else _cpu
     node.xp = _xp_of(node._device)
     node._saved = saved
     node._recording = True
@@ -327,7 +357,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Any):
         self.variable = variable
-        self._seq = -1
+        self._seq = -next(_seq_counter)  # unique, and after every op node in backward order
 
     @classmethod
     def name(cls) -> str:
