@@ -22,7 +22,9 @@ from . import autograd
 from ._ops import *  # noqa: F401,F403  (every op family's __all__)
 from ._ops import __all__ as _ops_all
 from ._creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zeros_like, ones_like,
-                        empty_like, full_like, arange, range_ as range, linspace, logspace, eye)  # noqa: A004
+                        empty_like, full_like, arange, range_ as range, linspace, logspace, eye,  # noqa: A004
+                        FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
+                        ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from ._random import (Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state,
                       set_rng_state, rand, randn, randint, randperm, rand_like, randn_like, randint_like,
                       normal, bernoulli, multinomial, poisson)

@@ -342,20 +342,73 @@ def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any =
     return _finish(arr, dev, requires_grad)
 
 
-def _legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
-    """``ember.Tensor(...)``: data -> float tensor; ints -> an uninitialised tensor of that shape."""
+def _legacy_tensor(*args: Any, dtype: D.dtype | None = None, **kwargs: Any) -> Tensor:
+    """``ember.Tensor(...)`` / ``ember.FloatTensor(...)``: sizes -> a (zero-filled) tensor of that shape,
+    data -> a copy of the data in ``dtype`` (the default float dtype for ``ember.Tensor``)."""
     dev = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(f"new() received an invalid combination of arguments - got unexpected keyword "
+                        f"'{next(iter(kwargs))}'")
+    dt = dtype if dtype is not None else D.get_default_dtype()
     if not args:
-        return zeros(0, device=dev)
+        return zeros(0, dtype=dt, device=dev)
     if len(args) == 1 and isinstance(args[0], Tensor):
-        return args[0].detach()
+        src = args[0]
+        if dtype is not None and src.dtype is not dtype:
+            raise TypeError(f"expected {dtype} (got {src.dtype})")
+        return src.detach()
     if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args):
-        return zeros(*args, device=dev)
-    if len(args) == 1 and isinstance(args[0], (tuple, list)) and args[0] and \
-            all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args[0]) and \
-            isinstance(args[0], type(args[0])) and type(args[0]).__name__ == "Size":
-        return zeros(*args[0], device=dev)
-    return tensor(args[0], dtype=D.get_default_dtype(), device=dev)
+        return zeros(*args, dtype=dt, device=dev)
+    if len(args) == 1 and type(args[0]).__name__ == "Size":  # a Size is a shape, any other tuple is data
+        return zeros(*args[0], dtype=dt, device=dev)
+    if len(args) == 1:
+        data = args[0]
+        if isinstance(data, (numbers.Number, np.generic)) or isinstance(data, str):
+            kind = "invalid data type 'str'" if isinstance(data, str) else \
+                f"data must be a sequence (got {type(data).__name__})"
+            raise TypeError(f"new(): {kind}")
+        if dt.category != D._COMPLEX:
+            arr = _to_array(data)
+            if arr.dtype.kind == "c":
+                raise TypeError("must be real number, not complex")
+        return tensor(data, dtype=dt, device=dev)
+    raise TypeError(f"new() received an invalid combination of arguments - got "
+                    f"({', '.join(type(a).__name__ for a in args)})")
+
+
+class _TypedTensor:
+    """``ember.FloatTensor`` and friends: PyTorch's legacy typed constructors, as callables.
+
+    ``ember.FloatTensor(2, 3)`` is a 2x3 float32 tensor; ``ember.LongTensor([1, 2])`` copies data.
+    ``isinstance`` checks against them are not supported (compare ``t.dtype`` instead).
+    """
+
+    def __init__(self, name: str, dtype: D.dtype):
+        self.__name__ = self.__qualname__ = name
+        self.dtype = dtype
+
+    def __call__(self, *args: Any, device: Any = None) -> Tensor:
+        return _legacy_tensor(*args, dtype=self.dtype, device=device)
+
+    def __repr__(self) -> str:
+        return f"<class 'ember.{self.__name__}'>"
+
+    def __reduce__(self) -> str:
+        return self.__name__
+
+
+FloatTensor = _TypedTensor("FloatTensor", D.float32)
+DoubleTensor = _TypedTensor("DoubleTensor", D.float64)
+HalfTensor = _TypedTensor("HalfTensor", D.float16)
+BFloat16Tensor = _TypedTensor("BFloat16Tensor", D.bfloat16)
+LongTensor = _TypedTensor("LongTensor", D.int64)
+IntTensor = _TypedTensor("IntTensor", D.int32)
+ShortTensor = _TypedTensor("ShortTensor", D.int16)
+CharTensor = _TypedTensor("CharTensor", D.int8)
+ByteTensor = _TypedTensor("ByteTensor", D.uint8)
+BoolTensor = _TypedTensor("BoolTensor", D.bool_)
+TYPED_TENSORS = {t.__name__: t for t in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor,
+                                          IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)}
 
 
 def _new_factory(kind: str):

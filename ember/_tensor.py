@@ -174,7 +174,7 @@ class Tensor:
                                    "use var_no_grad = var.detach().")
             return self
         if requires_grad and not (self._data.dtype.kind in "fc" or self._data.dtype.name == "bfloat16"):
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -237,7 +237,12 @@ class Tensor:
         if node._pre_hooks is None:
             node._pre_hooks = {}
         lst = node._pre_hooks.setdefault(nr, [])
-        lst.append(hook)
+        if self._grad_fn is None:  # the accumulator is only weakly cached: the leaf keeps its hooks
+            self._set_extra("leaf_hooks", lst)
+        if lst and getattr(lst[-1], "_retains_grad", False):
+            lst.insert(len(lst) - 1, hook)  # retain_grad sees the gradient after every hook, as in PyTorch
+        else:
+            lst.append(hook)
         return _RemovableHandle(lst, hook)
 
     def register_post_accumulate_grad_hook(self, hook: Any) -> _RemovableHandle:
@@ -267,6 +272,7 @@ class Tensor:
                 return
             g = g if g._requires_grad else _wrap(g._data.copy(), g._device)
             t._grad = g if t._grad is None else t._grad + g
+        keep._retains_grad = True
         self.register_hook(keep)
         self._set_extra("retains_grad", True)
 
@@ -275,6 +281,9 @@ class Tensor:
         acc = ref() if ref is not None else None
         if acc is None:
             acc = AccumulateGrad(self)
+            hooks = self._get_extra("leaf_hooks")
+            if hooks is not None:
+                acc._pre_hooks = {0: hooks}
             self._set_extra("acc", weakref.ref(acc))
         return acc
 

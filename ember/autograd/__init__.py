@@ -32,6 +32,8 @@ def _as_tuple(x: Any) -> tuple:
 
 def _make_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool, api: str) -> list:
     from .._tensor import Tensor, _wrap
+    if grad_outputs and len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if i < len(grad_outputs) else None
@@ -77,6 +79,8 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         if not t._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     grads = _make_grads(tensors, grad_tensors, create_graph, "backward")
+    if inputs is not None and isinstance(inputs, (list, tuple)) and len(inputs) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     inputs = _as_tuple(inputs)
     if inputs:
         for t in inputs:
@@ -118,14 +122,14 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     grads = _make_grads(outputs, _as_tuple(grad_outputs), create_graph, "grad")
     captured = run_backward(outputs, grads, retain_graph, create_graph, capture=list(inputs), accumulate=False)
     result = []
-    for t, g in zip(inputs, captured):
+    for i, (t, g) in enumerate(zip(inputs, captured)):
         if g is None:
             if materialize_grads:
                 from .._creation import zeros_like
                 g = zeros_like(t)
             elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
         elif not create_graph and g._requires_grad:
             g = g.detach()
         result.append(g)

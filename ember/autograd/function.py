@@ -50,7 +50,7 @@ class FunctionCtx(Node):
         out = []
         for kind, t, version in saved:
             if t is not None and t._vc[0] != version:
-                raise RuntimeError(_modified_msg(t, self, version))
+                raise RuntimeError(_modified_msg(t, t._grad_fn, version))
             out.append(t)
         return tuple(out)
 

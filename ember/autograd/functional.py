@@ -274,7 +274,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                              'Otherwise, prefer to use "reverse-mode".')
     if strategy == "forward-mode":
         if create_graph:
-            raise NotImplementedError('torch.autograd.functional.jacobian: `create_graph=True` and `strategy='
+            raise NotImplementedError('ember.autograd.functional.jacobian: `create_graph=True` and `strategy='
                                       '"forward-mode"` are not supported together (yet). Please either set '
                                       '`create_graph=False` or `strategy="reverse-mode"`.')
         if not vectorize:
@@ -287,7 +287,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
         _check_requires_grad(outputs, "outputs", strict=strict)
         if vectorize and strict:
-            raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
+            raise RuntimeError("ember.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                                "supported together. Please either set `strict=False` or `vectorize=False`.")
         if strategy == "forward-mode":
             jac = _jacobian_forward(outputs, inputs)

@@ -19,6 +19,7 @@ happen here and in the engine, never in an op.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import traceback
 from typing import Any
@@ -39,12 +40,17 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
               "graph a second time or if you need to access saved tensors after calling backward.")
 
 
-def _modified_msg(t: Any, node: "Node", saved_version: int) -> str:
+def _modified_msg(t: Any, fn: "Node | None", saved_version: int) -> str:
+    """PyTorch's message; ``fn`` is the node that produced ``t`` (None for a leaf)."""
+    import re
+    where = f", which is output {t._output_nr} of {re.sub(r'Backward[0-9]*$', '', fn.name())}," if fn else ""
+    hint = ("the backtrace further above shows the operation that failed to compute its gradient. The variable in "
+            "question was changed in there or anywhere later. Good luck!" if anomaly_mode._enabled else
+            "enable anomaly detection to find the operation that failed to compute its gradient, with "
+            "ember.autograd.set_detect_anomaly(True, check_nan=False).")
     return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
-            f"[{_type_name(t)} {list(t.shape)}], which is output 0 of {node.name()}, is at version "
-            f"{t._vc[0]}; expected version {saved_version} instead. Hint: the backtrace further above can "
-            "point to the operation that failed to compute its gradient. The variable in question was "
-            "changed in there or anywhere later. Good luck!")
+            f"[{_type_name(t)} {list(t.shape)}]{where} is at version {t._vc[0]}; expected version "
+            f"{saved_version} instead. Hint: {hint}")
 
 
 def _type_name(t: Any) -> str:
@@ -75,7 +81,11 @@ class Node:
     _hooks: Any = None
     _trace: Any = None
     next_functions: tuple = ()
-    needs_input_grad: tuple = ()
+
+    @functools.cached_property
+    def needs_input_grad(self) -> tuple:
+        """One bool per input: whether backward must produce its gradient."""
+        return tuple(fn is not None for fn, _ in self.next_functions)
 
     # ---- used inside forward -------------------------------------------------------------
     def save_for_backward(self, *items: Any) -> None:
@@ -98,12 +108,14 @@ class Node:
         for kind, obj, version in saved:
             if kind == _SAVED_INPUT:
                 if obj._vc[0] != version:
-                    raise RuntimeError(_modified_msg(obj, self, version))
+                    raise RuntimeError(_modified_msg(obj, obj._grad_fn, version))
                 out.append(obj)
             elif kind == _SAVED_OUTPUT:
                 data, nr, vc = obj
                 if vc[0] != version:
-                    raise RuntimeError(_modified_msg(_wrap(data, self._device), self, version))
+                    t = _wrap(data, self._device)
+                    t._output_nr = nr
+                    raise RuntimeError(_modified_msg(t, self, version))
                 t = _wrap(data, self._device, True)
                 t._grad_fn, t._output_nr, t._vc = self, nr, vc
                 out.append(t)
@@ -175,7 +187,12 @@ class Node:
         recording = requires and _state.enabled and cls.differentiable
         if recording:
             node._recording = True
-        result = node.forward(*arrays, **kwargs)
+        try:
+            result = node.forward(*arrays, **kwargs)
+        except ValueError as e:  # NumPy's broadcast failure becomes PyTorch's RuntimeError, naming the sizes
+            if "broadcast" not in str(e):
+                raise
+            _broadcast_error(arrays, e)
         xp = node.xp
         if type(result) is tuple:
             outs = tuple(_wrap(r if type(r) is xp.ndarray else xp.asarray(r), dev) for r in result)
@@ -197,6 +214,20 @@ _new = object.__new__
 Tensor: Any = None
 _wrap: Any = None
 _cpu: Any = None
+
+
+def _broadcast_error(arrays: list, err: Exception) -> None:
+    shapes = [a.shape for a in arrays if hasattr(a, "shape") and hasattr(a, "ndim")]
+    if len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        n = max(len(a), len(b))
+        for i in range(1, n + 1):
+            sa = a[-i] if i <= len(a) else 1
+            sb = b[-i] if i <= len(b) else 1
+            if sa != sb and sa != 1 and sb != 1:
+                raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                                   f"non-singleton dimension {n - i}") from None
+    raise RuntimeError(f"shapes cannot be broadcast together: {', '.join(str(list(s)) for s in shapes)}") from err
 
 
 def _device_mismatch(a: Any, b: Any) -> None:
@@ -252,48 +283,63 @@ def _owner(a: Any) -> Any:
 
 
 _FLOAT_KINDS = frozenset("fc")
+_NO_EDGE = (None, 0)
 
 
 def _record(node: Node, inputs: tuple, outs: tuple, raw: tuple = ()) -> None:
-    """Wire ``node`` into the graph as the producer of ``outs``."""
+    """Wire ``node`` into the graph as the producer of ``outs`` (hot path: keep it lean)."""
     node._seq = next(_seq_counter)
     edges = []
-    needs = []
     meta = []
     for t in inputs:
-        if type(t) is Tensor and t._requires_grad or t.__class__ is not Tensor and getattr(t, "_requires_grad", False):
+        if type(t) is Tensor:
+            rg = t._requires_grad
+        else:
+            rg = getattr(t, "_requires_grad", False)
+        if rg:
             fn = t._grad_fn
-            edges.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
-            needs.append(True)
+            if fn is None:
+                e = t._extra  # the leaf's accumulator, weakly cached on the tensor
+                ref = e.get("acc") if e is not None else None
+                fn = ref() if ref is not None else None
+                if fn is None:
+                    fn = t._grad_accumulator()
+                edges.append((fn, 0))
+            else:
+                edges.append((fn, t._output_nr))
             d = t._data
             meta.append((d.shape, d.dtype))
         else:
             edges.append(_NO_EDGE)
-            needs.append(False)
             meta.append(None)
     node.next_functions = tuple(edges)
-    node.needs_input_grad = tuple(needs)
     node._in_meta = meta
-    out_meta = []
-    nr = 0
-    for o in outs:
+    if len(outs) == 1:
+        o = outs[0]
         d = o._data
         dt = d.dtype
-        out_meta.append((d.shape, dt))
+        node._out_meta = ((d.shape, dt),)
         if dt.kind in _FLOAT_KINDS or dt.name == "bfloat16":  # only floating outputs carry gradients
             o._requires_grad = True
             o._grad_fn = node
-            o._output_nr = nr
-        nr += 1
-    node._out_meta = out_meta
+    else:
+        out_meta = []
+        nr = 0
+        for o in outs:
+            d = o._data
+            dt = d.dtype
+            out_meta.append((d.shape, dt))
+            if dt.kind in _FLOAT_KINDS or dt.name == "bfloat16":
+                o._requires_grad = True
+                o._grad_fn = node
+                o._output_nr = nr
+            nr += 1
+        node._out_meta = out_meta
     saved = node._saved
     if saved is not None:
         node._saved = _pack_saved(node, saved, inputs, outs, raw)
     if anomaly_mode._enabled:
         node._trace = traceback.format_stack()[:-3]
-
-
-_NO_EDGE = (None, 0)
 
 
 def _pack_saved(node: Node, items: tuple, inputs: tuple, outs: tuple, raw: tuple = ()) -> tuple:
@@ -302,23 +348,24 @@ def _pack_saved(node: Node, items: tuple, inputs: tuple, outs: tuple, raw: tuple
         if item is None:
             packed.append((_SAVED_CONST, None, 0))
             continue
-        if hasattr(item, "_data"):  # an ember tensor saved directly
+        if type(item) is Tensor or isinstance(item, Tensor):  # an ember tensor saved directly
             packed.append((_SAVED_INPUT, item, item._vc[0]))
             continue
         for t in inputs:
-            if getattr(t, "_data", None) is item:
+            if type(t) is Tensor and t._data is item or type(t) is not Tensor and getattr(t, "_data", None) is item:
                 packed.append((_SAVED_INPUT, t, t._vc[0]))
                 break
         else:
-            for k, o in enumerate(outs):
+            k = 0
+            for o in outs:
                 # forward may have returned a NumPy scalar that apply turned into a 0-d array
                 if o._data is item or (k < len(raw) and raw[k] is item):
-                    item = o._data
                     if o._grad_fn is node:  # differentiable output: rebuilt lazily (no cycle)
-                        packed.append((_SAVED_OUTPUT, (item, o._output_nr, o._vc), o._vc[0]))
+                        packed.append((_SAVED_OUTPUT, (o._data, o._output_nr, o._vc), o._vc[0]))
                     else:
-                        packed.append((_SAVED_CONST, item, 0))
+                        packed.append((_SAVED_CONST, o._data, 0))
                     break
+                k += 1
             else:
                 packed.append((_SAVED_CONST, item, 0))
     return tuple(packed)

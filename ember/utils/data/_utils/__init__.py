@@ -1,0 +1,1 @@
+"""Internals of ``ember.utils.data``: collation, worker processes, fetchers."""
