@@ -26,7 +26,7 @@ from .autograd.grad_mode import is_grad_enabled
 from ._ops._util import dims_arg, promote, write_out, wrap_dim, _torch_name
 from ._ops import linalg_ops as _L
 from ._ops.linalg_ops import LinAlgError
-from ._ops.blas import matmul, einsum_raw
+from ._ops.blas import matmul
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogdet", "solve",
            "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_power",
@@ -290,7 +290,7 @@ def svdvals(A: Tensor, *, driver: str | None = None, out: Tensor | None = None) 
     tensor([4., 3.])
     """
     _check_matrix(A, "linalg.svdvals", square=False)
-    return write_out(_L.Svdvals.apply(A), out)
+    return write_out(_L.svdvals(A), out)
 
 
 def _tolerances(atol: Any, rtol: Any, rcond: Any, A: Tensor) -> tuple:
@@ -464,7 +464,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if ord in ("nuc", 2, -2):
         rest = [i for i in range(nd) if i not in (d0, d1)]
         a = A.permute(*rest, d0, d1)
-        s = svdvals(a)
+        s = _L.svdvals(a)
         if ord == "nuc":
             r = s.sum(-1)
         else:
@@ -654,13 +654,11 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Tensor | None = N
     tensor([0., 0., 1.])
     """
     a, b, _ = promote(input, other)
-    if a._data.ndim != b._data.ndim:
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
-    nd = a._data.ndim
+    nd = max(a._data.ndim, b._data.ndim)
     d = wrap_dim(dim, nd)
-    if a._data.shape[d] != 3 or b._data.shape[d] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a._data.shape[d]} and "
-                           f"{b._data.shape[d]}")
+    na, nb = (x._data.shape[d - nd] if x._data.ndim >= nd - d else 1 for x in (a, b))
+    if na != 3 or nb != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {na} and {nb}")
     _broadcast_batch(a._data.shape, b._data.shape)
     return write_out(_L.Cross.apply(a, b, dim=d - nd), out)
 

@@ -699,6 +699,13 @@ class _WeightsUnpickler(pickle._Unpickler):
 
     def load_build(self) -> None:
         inst = self.stack[-2]
+        state = self.stack[-1]
+        if type(inst) is collections.OrderedDict and type(state) is dict and all(
+                type(k) is str and not k.startswith("__") for k in state):
+            # state_dict()'s ``_metadata`` attribute: plain instance attributes, nothing called
+            self.stack.pop()
+            inst.__dict__.update(state)
+            return
         if not _user_class(type(inst)):
             raise _refuse(f"Unsupported operand for BUILD: setting the state of a {type(inst).__name__} is not "
                           "allowed.")

@@ -61,15 +61,17 @@ _BERN = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 51
 
 
 def _f64(x):
-    return np.asarray(x, dtype=_F64)
+    """A flat float64 copy to work on (boolean-mask assignment needs at least one dimension)."""
+    return np.asarray(x, dtype=_F64).reshape(-1)
 
 
 def _back(r, x):
-    """Return ``r`` (float64) in the floating dtype of ``x`` (integers give float64)."""
-    dt = np.asarray(x).dtype
+    """Return ``r`` (flat float64) in the shape and floating dtype of ``x`` (integers give float64)."""
+    x = np.asarray(x)
+    dt = x.dtype
     if dt.kind != "f" and dt.name != "bfloat16":
         dt = np.dtype(_F64)
-    return r.astype(dt, copy=False)
+    return np.asarray(r).reshape(x.shape).astype(dt, copy=False)
 
 
 def _poly(coeffs, z):
@@ -165,9 +167,12 @@ def erfinv(y):
     lower = ai <= 0.5
     one_minus = 1.0 - ai  # exact for ai >= 0.5 (Sterbenz)
     two_over_sqrt_pi = 2.0 * _SQRT_PI_INV
+    upper = ~lower
+    f = np.empty_like(x)
     for _ in range(3):
         # f = erf(x) - a, written through erfc in the upper half so 1 - a keeps its digits
-        f = np.where(lower, _erf64(x) - ai, one_minus - _erfc64(x))
+        f[lower] = _erf64(x[lower]) - ai[lower]
+        f[upper] = one_minus[upper] - _erfc_pos(x[upper])   # x > 0.47 there
         u = f / (two_over_sqrt_pi * np.exp(-x * x))
         x = x - u / (1.0 + x * u)
     out = np.full_like(y64, np.nan)
@@ -207,8 +212,8 @@ def _lgamma_pos(x):
     tiny = x < 0.5
     xt = x[tiny]                               # lgamma(x) = lgamma(2 + x) - log(x) - log1p(x)
     out[tiny] = _poly(_LG2, xt) * xt - np.log(xt) - np.log1p(xt)
-    nan = np.isnan(x)
-    out[nan] = np.nan
+    out[np.isnan(x)] = np.nan
+    out[np.isinf(x)] = np.inf
     return out
 
 

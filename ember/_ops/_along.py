@@ -66,13 +66,13 @@ class PutAlong(Node):
 
 
 def take_along(x: Tensor, idx: Any, dim: int) -> Tensor:
-    return TakeAlong.apply(x, idx, dim=dim)
+    return TakeAlong.apply(x, idx, dim=dim % idx.ndim if idx.ndim else 0)
 
 
 def put_along(g: Tensor, idx: Any, dim: int, shape: tuple, unique: bool = False) -> Tensor:
     if g._data.shape != idx.shape:
         g = g.expand(idx.shape)
-    return PutAlong.apply(g, idx, dim=dim, shape=tuple(shape), unique=unique)
+    return PutAlong.apply(g, idx, dim=dim % idx.ndim if idx.ndim else 0, shape=tuple(shape), unique=unique)
 
 
 class Narrow(Node):

@@ -8,7 +8,6 @@ The top-level aliases of ``ember.linalg`` (det, inverse, cholesky, ...) are at t
 """
 from __future__ import annotations
 
-import math
 import numbers
 import string
 from typing import Any, Sequence
@@ -529,7 +528,7 @@ def _sublist_to_equation(args: tuple) -> tuple:
         if i is Ellipsis:
             return "..."
         if not isinstance(i, numbers.Integral) or not 0 <= i < 52:
-            raise RuntimeError(f"einsum(): subscript in subscript list is not within the valid range [0, 52)")
+            raise RuntimeError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
         return _LETTERS[26 + i] if i < 26 else _LETTERS[i - 26]
 
     eq = ",".join("".join(label(i) for i in t) for t in terms)
@@ -562,7 +561,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Tensor | None = None) ->
         da = [da] if isinstance(da, numbers.Integral) else list(da)
         db = [db] if isinstance(db, numbers.Integral) else list(db)
         if len(da) != len(db):
-            raise RuntimeError(f"both dimension lists should have same length")
+            raise RuntimeError("both dimension lists should have same length")
     da = [wrap_dim(d, na) for d in da]
     db = [wrap_dim(d, nb) for d in db]
     for x, y in zip(da, db):

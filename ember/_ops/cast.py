@@ -118,23 +118,37 @@ def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
     return Clone.apply(self)
 
 
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+               "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
+_BY_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
+
+
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
-    """With no argument the type name (``'torch.FloatTensor'``); otherwise cast like ``to``."""
+    """With no argument the type name (``'torch.FloatTensor'``, as PyTorch spells it); otherwise a cast.
+
+    Accepts a dtype, a typed constructor (``ember.DoubleTensor``) or a name like ``'torch.DoubleTensor'``.
+
+    >>> import ember
+    >>> ember.tensor([1.5]).type()
+    'torch.FloatTensor'
+    """
     if dtype is None:
         prefix = "torch.cuda." if self._device.type == "cuda" else "torch."
-        return prefix + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                         "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
-                         "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-                         "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
-                         "complex128": "ComplexDoubleTensor"}[self.dtype.name]
+        return prefix + _TYPE_NAMES[self.dtype.name]
     if isinstance(dtype, str):
-        name = dtype.rsplit(".", 1)[-1]
-        table = {"FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16,
-                 "LongTensor": D.int64, "IntTensor": D.int32, "ShortTensor": D.int16, "CharTensor": D.int8,
-                 "ByteTensor": D.uint8, "BoolTensor": D.bool_, "BFloat16Tensor": D.bfloat16}
-        if name in table:
-            return to(self, table[name])
-    return to(self, D.to_dtype(dtype))
+        for prefix, dev in (("torch.cuda.", "cuda"), ("ember.cuda.", "cuda"), ("torch.", None), ("ember.", None)):
+            name = dtype[len(prefix):] if dtype.startswith(prefix) else None
+            if name in _BY_TYPE_NAME:
+                out = to(self, D.to_dtype(_BY_TYPE_NAME[name]))
+                return to(out, dev) if dev is not None else out
+        raise ValueError(f"invalid type: '{dtype}'")
+    if isinstance(getattr(dtype, "dtype", None), D.dtype) and not isinstance(dtype, (D.dtype, Tensor)):
+        return to(self, dtype.dtype)  # ember.FloatTensor and friends
+    if not isinstance(dtype, D.dtype):
+        raise ValueError(f"invalid type: '{getattr(dtype, '__name__', dtype)}'")
+    return to(self, dtype)
 
 
 def type_as(self: Tensor, other: Tensor) -> Tensor:

@@ -134,8 +134,16 @@ def _seq_as_tuple(seq: list) -> bool:
     return False
 
 
+_PLAIN = (int, type(None))
+
+
 def _classify(it: Any, xp: Any) -> tuple:
     """One index entry as (kind, value): int, slice, none, ellipsis, bool, arr (int array) or mask."""
+    t = type(it)
+    if t is int:  # the common entries first: abstract-class isinstance checks are slow
+        return "int", it
+    if t is slice and it.step is None and type(it.start) in _PLAIN and type(it.stop) in _PLAIN:
+        return "slice", it
     if it is None:
         return "none", None
     if it is Ellipsis:

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from .. import _dtype as D
 from ..autograd.graph import Node
-from ._util import Tensor, _wrap, method, wrap_dim, write_out
+from ._util import Tensor, _torch_name, _wrap, method, wrap_dim, write_out
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack", "column_stack",
            "split", "chunk", "tensor_split", "hsplit", "vsplit", "dsplit", "unbind", "narrow"]
@@ -137,6 +137,13 @@ def _tensor_list(tensors: Any, fname: str) -> list:
     return list(tensors)
 
 
+def _nonempty(tensors: Any, fname: str) -> list:
+    ts = _tensor_list(tensors, fname)
+    if not ts:
+        raise RuntimeError(f"{fname} expects a non-empty TensorList")
+    return ts
+
+
 def _promote_all(tensors: list) -> list:
     dt = tensors[0].dtype
     for t in tensors[1:]:
@@ -208,9 +215,7 @@ def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     ember.Size([5])
     """
     from .shape import atleast_1d
-    ts = atleast_1d(_tensor_list(tensors, "hstack"))
-    if not ts:
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    ts = atleast_1d(_nonempty(tensors, "hstack"))
     return cat(ts, 0 if ts[0]._data.ndim == 1 else 1, out=out)
 
 
@@ -221,7 +226,7 @@ def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     ember.Size([2, 3])
     """
     from .shape import atleast_2d
-    return cat(atleast_2d(_tensor_list(tensors, "vstack")), 0, out=out)
+    return cat(atleast_2d(_nonempty(tensors, "vstack")), 0, out=out)
 
 
 row_stack = vstack
@@ -234,7 +239,7 @@ def dstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     ember.Size([1, 3, 2])
     """
     from .shape import atleast_3d
-    return cat(atleast_3d(_tensor_list(tensors, "dstack")), 2, out=out)
+    return cat(atleast_3d(_nonempty(tensors, "dstack")), 2, out=out)
 
 
 def column_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
@@ -243,9 +248,7 @@ def column_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Ten
     >>> ember.column_stack([ember.zeros(3), ember.ones(3)]).shape
     ember.Size([3, 2])
     """
-    ts = _tensor_list(tensors, "column_stack")
-    if not ts:
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    ts = _nonempty(tensors, "column_stack")
     ts = [t.reshape(t._data.size, 1) if t._data.ndim <= 1 else t for t in ts]
     return cat(ts, 1, out=out)
 
@@ -323,9 +326,9 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     n = input._data.shape[d]
     arg = indices_or_sections
     if isinstance(arg, Tensor):
-        if arg.dtype.category != D._INT:
-            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have integer dtype, but got "
-                               f"{arg.dtype}")
+        if arg.dtype is not D.int64:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                               f"{_torch_name(arg.dtype)}")
         if arg.ndim > 1:
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
                                f"one-dimensional tensor, but got a tensor with {arg.ndim} dims")

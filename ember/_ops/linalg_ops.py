@@ -173,16 +173,17 @@ class VectorNorm(Node):
             with np.errstate(divide="ignore"):
                 y = xp.sum(a ** ord, axis=dims, keepdims=True) ** (1.0 / ord)
         y = y.astype(a.dtype, copy=False)
-        self.save_for_backward(x, y)
-        if keepdim:
-            return y
-        return y.reshape(tuple(s for i, s in enumerate(x.shape) if dims is not None and i not in dims))
+        self.kshape = y.shape
+        if not keepdim:
+            y = y.reshape(tuple(s for i, s in enumerate(x.shape) if dims is not None and i not in dims))
+        self.save_for_backward(x, y)  # the output itself, so double backward sees y's dependence on x
+        return y
 
     def backward(self, g):
         from .pointwise import where
         x, y = self.saved_tensors
         if not self.keepdim:
-            g = g.reshape(y.shape)
+            g, y = g.reshape(self.kshape), y.reshape(self.kshape)
         p = self.ord
         if p == 0:
             return x * 0 * g
@@ -463,22 +464,12 @@ class Svd(Node):
         return "LinalgSvdBackward0"
 
 
-class Svdvals(Node):
-    def forward(self, a):
-        xp = self.xp
-        if self._recording:  # the gradient needs the singular vectors
-            u, s, vh = xp.linalg.svd(a, full_matrices=False)
-            self.save_for_backward(u, vh)
-            return s
-        return xp.linalg.svd(a, compute_uv=False)
-
-    def backward(self, gs):
-        u, vh = self.saved_tensors
-        return matmul(u * gs.unsqueeze(-2), vh)
-
-    @classmethod
-    def name(cls) -> str:
-        return "LinalgSvdBackward0"
+def svdvals(a: Tensor) -> Tensor:
+    """Singular values; with a gradient to track, through the full ``Svd`` node (U, Vh stay in the graph)."""
+    from ..autograd.grad_mode import is_grad_enabled
+    if a._requires_grad and is_grad_enabled():
+        return Svd.apply(a)[1]
+    return _const(a, _xp(a).linalg.svd(a._data, compute_uv=False))
 
 
 # -------------------------------------------------------------------------------------- qr

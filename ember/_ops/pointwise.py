@@ -492,11 +492,12 @@ class Round(_ZeroGrad):
         xp = self.xp
         if decimals == 0:
             return xp.round(x)    # half to even, like PyTorch
-        # scale in the tensor's own dtype, as PyTorch does (so float16 rounds like it)
-        scale = x.dtype.type(10.0 ** abs(decimals))
-        if decimals > 0:
-            return (xp.round(x * scale) / scale).astype(x.dtype, copy=False)
-        return (xp.round(x / scale) * scale).astype(x.dtype, copy=False)
+        # scale in the tensor's dtype (float32 for half types, which would overflow), as PyTorch does
+        dt = x.dtype if x.dtype.itemsize >= 4 else np.float32
+        xs = x.astype(dt, copy=False)
+        scale = np.dtype(dt).type(10.0 ** (decimals if decimals > 0 else -decimals))
+        r = xp.round(xs * scale) / scale if decimals > 0 else xp.round(xs / scale) * scale
+        return r.astype(x.dtype, copy=False)
 
 
 # ----------------------------------------------------------------------- public unary functions
@@ -584,7 +585,7 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     tensor([1, 2])
     """
     if _is_bool(input):
-        raise RuntimeError("abs is not supported for bool tensors")
+        _not_implemented("abs_cpu", input)
     return write_out(Abs.apply(input), out)
 
 

@@ -365,8 +365,9 @@ class Xlogy(Node):
         x, y = self.saved_tensors
         gx = gy = None
         if self.needs_input_grad[0]:
-            nz = (x != 0) if isinstance(x, Tensor) else (1.0 if x != 0 else 0.0)
-            gx = g * xlogy(nz.to(g.dtype) if isinstance(nz, Tensor) else nz, y)
+            # d/dx = log(y), but 0 where x == 0 and y <= 0 (PyTorch's convention): xlogy(m, y) does both
+            m = (x != 0) | (y > 0)
+            gx = g * xlogy(m.to(g.dtype), y)
         if self.needs_input_grad[1]:
             gy = g * x / y
         return gx, gy

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from .. import _dtype as D
 from ..autograd.graph import Node
 from .inplace import inplace
-from ._util import Tensor, _wrap, method, shape_args, wrap_dim, write_out
+from ._util import Tensor, _torch_name, method, shape_args, wrap_dim, write_out
 from .shape import reshape, transpose
 
 __all__ = ["tile", "repeat_interleave", "flip", "fliplr", "flipud", "roll", "rot90", "diagonal", "diag",
@@ -113,22 +113,25 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     """
     if repeats is None:  # repeat_interleave(repeats): indices 0..n-1 repeated
         counts = input
-        if counts.ndim > 1:
+        if counts.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         from .._creation import arange
-        return repeat_interleave(arange(counts.shape[0] if counts.ndim else 1, device=counts.device), counts, 0,
+        return repeat_interleave(arange(counts.shape[0], device=counts.device), counts, 0,
                                  output_size=output_size)
     if dim is None:
         input = reshape(input, (-1,))
         d = 0
+    elif input._data.ndim == 0:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
     else:
         d = wrap_dim(dim, input._data.ndim)
     if input._data.ndim == 0:
         input = reshape(input, (1,))
     n = input._data.shape[d]
     if isinstance(repeats, Tensor):
-        if repeats.dtype.category != D._INT:
-            raise RuntimeError(f"repeat_interleave: repeats must be an integer tensor, got {repeats.dtype}")
+        if repeats.dtype.category != D._INT or repeats.dtype is D.uint8:
+            raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                      f"'{_torch_name(repeats.dtype)}'")
         if repeats.ndim > 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
         if repeats.ndim == 0 or repeats.shape[0] == 1:
@@ -243,6 +246,8 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     >>> ember.tensor([[1, 2], [3, 4]]).rot90().tolist()
     [[2, 4], [1, 3]]
     """
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool):
+        raise TypeError(f"rot90(): argument 'k' (position 2) must be int, not {type(k).__name__}")
     dims = list(dims)
     nd = input._data.ndim
     if len(dims) != 2:

@@ -158,17 +158,17 @@ class _quiet:
         self.xp = xp
 
     def __enter__(self) -> None:
-        import numpy
-        self._old = numpy.seterr(all="ignore")
         import warnings
+        import numpy
+        self._err = numpy.errstate(all="ignore")
+        self._err.__enter__()
         self._w = warnings.catch_warnings()
         self._w.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
 
     def __exit__(self, *exc: Any) -> None:
-        import numpy
-        numpy.seterr(**self._old)
         self._w.__exit__(*exc)
+        self._err.__exit__(*exc)
 
 
 class NanSum(Node):
@@ -203,8 +203,8 @@ class NanMean(Node):
         cnt = keep.sum(axis=dims, keepdims=True)
         self.weight = (keep / cnt).astype(x.dtype, copy=False) if x.size else keep.astype(x.dtype)
         with _quiet(self.xp):
-            return self.xp.nansum(x, axis=dims, keepdims=keepdim) / cnt.reshape(
-                self.xp.nansum(x, axis=dims, keepdims=keepdim).shape)
+            s = self.xp.nansum(x, axis=dims, keepdims=keepdim)
+            return (s / cnt.reshape(s.shape)).astype(x.dtype, copy=False)
 
     def backward(self, g):
         w = _wrap(self.weight, self._device)

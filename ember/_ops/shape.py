@@ -24,11 +24,14 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
+    for i, s in enumerate(shape):
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
     if neg:
         known = math.prod(s for s in shape if s != -1)
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                               "unspecified dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
@@ -228,10 +231,13 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     n = input._data.ndim
     if dim is None:
         dims = tuple(range(n))
-    elif isinstance(dim, int):
+    elif isinstance(dim, numbers.Integral):
         dims = (wrap_dim(dim, n),)
     else:
         dims = tuple(wrap_dim(d, n) for d in dim)
+        if len(set(dims)) != len(dims):
+            dup = next(d for d in dims if dims.count(d) > 1)
+            raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
     return Squeeze.apply(input, dims=dims)
 
 
@@ -255,9 +261,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     shape = input._data.shape
     n = len(shape)
+    s, e = wrap_dim(start_dim, n), wrap_dim(end_dim, n)
     if n == 0:
         return reshape(input, (1,))
-    s, e = wrap_dim(start_dim, n), wrap_dim(end_dim, n)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -285,8 +291,16 @@ method("unsqueeze", unsqueeze)
 method("flatten", flatten)
 Tensor.T = property(lambda self: permute(self, tuple(range(self._data.ndim - 1, -1, -1))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1) if self._data.ndim >= 2 else _mt_error(self))
-Tensor.H = property(lambda self: t(self).conj() if self.is_complex() else t(self))
+Tensor.H = property(lambda self: _h_check(self).conj() if self.is_complex() else _h_check(self))
 Tensor.mH = property(lambda self: Tensor.mT.fget(self).conj() if self.is_complex() else Tensor.mT.fget(self))
+
+
+def _h_check(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    if nd not in (0, 2):
+        hint = " For batches of matrices, consider using tensor.mH" if nd > 2 else ""
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor.{hint}")
+    return t(self)
 
 
 def _mt_error(self: Tensor) -> None:
@@ -331,6 +345,8 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     ember.Size([2, 2, 3])
     """
     shape = input._data.shape
+    if not shape:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, len(shape))
     sizes = shape_args((sizes,) if isinstance(sizes, numbers.Integral) else (tuple(sizes),), "sizes")
     if not sizes:

@@ -79,7 +79,7 @@ def _argsort(xp: Any, x: Any, dim: int, descending: bool) -> Any:
     return (n - 1) - i
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, out: Any = None) -> Any:
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False, out: Any = None) -> Any:
     """Sorted values along ``dim`` and their original indices (always stable here).
 
     >>> import ember
@@ -88,7 +88,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     """
     d = _dim(input, dim)
     if input._data.ndim == 0:
-        return _on_scalar(sort, input, 0, descending, stable)
+        return _on_scalar(sort, input, 0, descending, stable=stable)
     idx = _argsort(_xp(input), input._data, d, descending)
     return _select(_SortNode, input, idx, d, True, return_types.sort, out)
 
@@ -100,7 +100,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     >>> ember.tensor([3., 1., 2.]).argsort()
     tensor([1, 2, 0])
     """
-    return sort(input, dim, descending, stable).indices
+    return sort(input, dim, descending, stable=stable).indices
 
 
 def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -134,6 +134,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     x = input._data
     if k == n or k == 0:
         idx = _argsort(xp, x, d, largest)
+        if k == 0:
+            idx = xp.take(idx, xp.arange(0), axis=d)
     else:
         # partial selection first (O(n)), then order only the k chosen ones
         part = xp.argpartition(x, n - k if largest else k - 1, axis=d)
@@ -352,12 +354,12 @@ def _quantile(name: str, input: Tensor, q: Any, dim: Any, keepdim: bool, interpo
     svd = sv._data
     qa = qa.astype(xp.float64)
     if name == "nanquantile":
-        valid = (svd == svd).sum(axis=-1, keepdims=True)
-        rank = qa * (valid - 1)
-        rank = xp.where(valid == 0, n - 1, rank)
+        count = (svd == svd).sum(axis=-1, keepdims=True)
+        pinned = count == 0  # all-NaN lines: point at the last (NaN) element
     else:
-        has_nan = svd[..., -1:] != svd[..., -1:]  # NaNs sort last
-        rank = xp.where(has_nan, n - 1, qa * (n - 1))
+        count = xp.full(svd.shape[:-1] + (1,), n)
+        pinned = svd[..., -1:] != svd[..., -1:]  # lines with NaN (sorted last) give NaN
+    rank = xp.where(pinned, n - 1, qa * (count - 1))
     lo_i = xp.floor(rank).astype(xp.int64)
     hi_i = xp.ceil(rank).astype(xp.int64)
     if interpolation == "lower":
@@ -371,6 +373,10 @@ def _quantile(name: str, input: Tensor, q: Any, dim: Any, keepdim: bool, interpo
         w = w.astype(svd.dtype)
         lo_v, hi_v = take_along(sv, lo_i, -1), take_along(sv, hi_i, -1)
         wt = _wrap(w, input._device)
+        if interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad:
+            # the interpolation weight depends on q: keep that dependence in the graph
+            rank_t = q.reshape(-1) * _wrap((count - 1).astype(svd.dtype), input._device)
+            wt = where(_wrap(pinned, input._device), 0.0, rank_t - _wrap(lo_i.astype(svd.dtype), input._device))
         small = _wrap(w < 0.5, input._device)
         # the same two-sided lerp as PyTorch, so results agree to the last bit
         r = where(small, lo_v + wt * (hi_v - lo_v), hi_v - (hi_v - lo_v) * (1 - wt))

@@ -145,10 +145,11 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
     return t
 
 
+# The functions shadow their submodule's name, as in PyTorch (the module stays in sys.modules).
+from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
+
+
 def __getattr__(name: str) -> Any:  # lazy: these pull in more of ember
-    if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as _gc
-        return getattr(_gc, name)
     if name == "functional":
         import importlib  # `from . import functional` would re-enter this __getattr__ before the import
         return importlib.import_module(".functional", __name__)

@@ -199,7 +199,8 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
                         r = hook(result, tuple(grads_out))
                         if r is not None:
                             result = tuple(r)
-                if len(result) < len(nexts):
+                if len(result) != len(nexts) and (len(result) < len(nexts) or any(
+                        r is not None for r in result[len(nexts):])):  # extra Nones are allowed
                     raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                        f"(expected {len(nexts)}, got {len(result)})")
                 in_meta = node._in_meta

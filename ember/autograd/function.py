@@ -30,7 +30,15 @@ class FunctionCtx(Node):
     _dirty: tuple = ()
     _non_diff: tuple = ()
 
+    _out_is_tensor: tuple = ()
+    _arg_is_tensor: tuple = ()
+
     def save_for_backward(self, *tensors: Any) -> None:
+        """Keep tensors (or None) for backward; they come back from ``ctx.saved_tensors``, version-checked."""
+        for i, t in enumerate(tensors):
+            if t is not None and not hasattr(t, "_data"):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(t).__name__}")
         self._to_save = tensors
 
     def mark_dirty(self, *tensors: Any) -> None:
@@ -49,18 +57,42 @@ class FunctionCtx(Node):
             raise RuntimeError(_FREED_MSG)
         out = []
         for kind, t, version in saved:
-            if t is not None and t._vc[0] != version:
+            if kind == _SAVED_INPUT and t._vc[0] != version:
                 raise RuntimeError(_modified_msg(t, t._grad_fn, version))
             out.append(t)
         return tuple(out)
 
     def backward(self, *grads: Any) -> Any:
         fn = self._fn_cls
-        if getattr(fn.backward, "_once_differentiable", False) and _state.enabled:
+        if len(self._out_is_tensor) != len(grads):  # non-tensor outputs get None, as in PyTorch
+            it = iter(grads)
+            grads = tuple(next(it) if is_t else None for is_t in self._out_is_tensor)
+        if getattr(fn.backward, "_once_differentiable", False):
             with no_grad():
-                result = fn.backward(self, *grads)
-            return _poison(result, fn)
-        return fn.backward(self, *grads)
+                result = self._tensor_grads(fn.backward(self, *grads))
+            # PyTorch's rule: the results join a graph (that raises if used) only when a gradient fed
+            # to this backward itself requires grad; otherwise they are plain tensors.
+            if _state.enabled and any(g is not None and g._requires_grad for g in grads):
+                return _poison(result, tuple(g for g in grads if g is not None and g._requires_grad))
+            return result
+        return self._tensor_grads(fn.backward(self, *grads))
+
+    def _tensor_grads(self, result: Any) -> tuple:
+        """The user's backward returns one gradient per forward argument; the graph has edges for tensors only."""
+        if type(result) is not tuple:
+            result = (result,)
+        n = len(self._arg_is_tensor)
+        if len(result) < n or any(r is not None for r in result[n:]):
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected {n}, "
+                               f"got {len(result)})")
+        out = []
+        for i, (r, is_t) in enumerate(zip(result, self._arg_is_tensor)):
+            if is_t:
+                out.append(r)
+            elif r is not None:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
+                                   f"{i + 1}, but the corresponding forward input was not a Variable")
+        return tuple(out)
 
     def name(self) -> str:  # type: ignore[override]
         return self._fn_cls.__name__ + "Backward"
@@ -121,6 +153,7 @@ class Function(metaclass=_FunctionMeta):
             cls.setup_context(ctx, args, output)
         is_tuple = isinstance(output, tuple)
         outs = output if is_tuple else (output,)
+        ctx._out_is_tensor = tuple(isinstance(o, Tensor) for o in outs)
         dirty = {id(t) for t in ctx._dirty}
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
         fixed = []
@@ -137,15 +170,15 @@ class Function(metaclass=_FunctionMeta):
         for o in tensor_outs:
             if id(o) in dirty:
                 if o._grad_fn is None and o._requires_grad:
-                    raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                    raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
                                        "operation.")
-                o._vc[0] += 0  # the user already modified it; its version moved with the write
-        saved = None
-        if ctx._to_save is not None:
-            saved = tuple((_SAVED_INPUT, t, t._vc[0] if t is not None else 0) for t in ctx._to_save)
-        inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
-        diff_outs = tuple(o for o in tensor_outs)
-        record_function(ctx, inputs, diff_outs, saved)
+                o._vc[0] += 1  # PyTorch bumps a dirty tensor's version once more
+        saved = ctx._to_save  # packed (with versions) when recorded
+        ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
+        needs = ctx.needs_input_grad  # one per argument, as PyTorch's ctx has it
+        # edges (next_functions) only for tensor arguments, as in PyTorch
+        record_function(ctx, tuple(a for a in args if isinstance(a, Tensor)), tuple(tensor_outs), saved)
+        ctx.needs_input_grad = needs
         for o in tensor_outs:
             if id(o) in non_diff:
                 o._requires_grad = False
@@ -172,15 +205,17 @@ def once_differentiable(fn: Any) -> Any:
 
 
 class _OnceDifferentiableError(Node):
-    def __init__(self, fn_name: str):
-        self.fn_name = fn_name
+    """The node behind results of a ``once_differentiable`` backward: differentiating it raises."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "torch::autograd::Error"
 
     def backward(self, *grads: Any) -> Any:
-        raise RuntimeError(f"trying to differentiate twice a function that was marked with @once_differentiable "
-                           f"({self.fn_name})")
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
-def _poison(result: Any, fn: Any) -> Any:
+def _poison(result: Any, grads: tuple) -> Any:
     """Results of a once-differentiable backward carry a node that raises if differentiated again."""
     from .._tensor import _wrap
     single = not isinstance(result, tuple)
@@ -189,7 +224,7 @@ def _poison(result: Any, fn: Any) -> Any:
     for r in res:
         if r is not None and hasattr(r, "_data") and r.is_floating_point():
             r = _wrap(r._data, r._device)
-            node = _OnceDifferentiableError(fn.__name__)
-            record_function(node, (), (r,))
+            node = _OnceDifferentiableError()
+            record_function(node, grads, (r,))  # on the path from the incoming gradients
         out.append(r)
     return out[0] if single else tuple(out)

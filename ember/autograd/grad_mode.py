@@ -31,6 +31,7 @@ def is_grad_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode`` block is active in this thread."""
     return _state.inference
 
 
@@ -39,26 +40,37 @@ class _DecoratorContextManager:
 
     def __call__(self, func: Callable) -> Callable:
         if inspect.isclass(func):
-            raise RuntimeError(f"{type(self).__name__} cannot decorate a class")
+            import warnings
+            warnings.warn("Decorating classes is deprecated and will be disabled in future versions. You should "
+                          "only decorate functions or methods. To preserve the current behavior of class "
+                          "decoration, you can directly decorate the `__init__` method and nothing else.",
+                          FutureWarning, stacklevel=2)
+            cls_ = func
+
+            def func(*args: Any, **kwargs: Any) -> Any:  # construct the class under this mode
+                return cls_(*args, **kwargs)
         if inspect.isgeneratorfunction(func):
             @functools.wraps(func)
             def gen_wrapper(*args: Any, **kwargs: Any):
                 gen = func(*args, **kwargs)
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with self.clone():
-                            gen.close()
-                        raise
-                    except BaseException as e:
-                        with self.clone():
-                            response = gen.throw(e)
-                    else:
-                        with self.clone():
-                            response = gen.send(request)
+                try:  # each step of the generator runs under the mode, the caller's code between steps not
+                    with self.clone():
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as e:
+                            with self.clone():
+                                response = gen.throw(e)
+                        else:
+                            with self.clone():
+                                response = gen.send(request)
+                except StopIteration as e:  # PEP 479: finish with the inner generator's return value
+                    return e.value
             return gen_wrapper
 
         @functools.wraps(func)
@@ -71,8 +83,23 @@ class _DecoratorContextManager:
         return type(self)()
 
 
-class no_grad(_DecoratorContextManager):
-    """Disable gradient recording inside the block (or the decorated function)."""
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """Also usable as a bare decorator: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func: Callable | None = None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecoratorContextManager):
+    """Disable gradient recording inside the block (or the decorated function).
+
+    >>> with ember.no_grad():
+    ...     y = ember.ones(2, requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
 
     def __init__(self) -> None:
         self.prev: list = []
@@ -85,8 +112,13 @@ class no_grad(_DecoratorContextManager):
         _state.enabled = self.prev.pop()
 
 
-class enable_grad(_DecoratorContextManager):
-    """Enable gradient recording inside the block, even within ``no_grad``."""
+class enable_grad(_NoParamDecoratorContextManager):
+    """Enable gradient recording inside the block, even within ``no_grad``.
+
+    >>> with ember.no_grad(), ember.enable_grad():
+    ...     ember.is_grad_enabled()
+    True
+    """
 
     def __init__(self) -> None:
         self.prev: list = []
@@ -100,7 +132,12 @@ class enable_grad(_DecoratorContextManager):
 
 
 class set_grad_enabled(_DecoratorContextManager):
-    """Set grad mode to ``mode``. Takes effect immediately (as a function) and restores on exit."""
+    """Set grad mode to ``mode``. Takes effect immediately (as a function) and restores on exit.
+
+    >>> with ember.set_grad_enabled(False):
+    ...     ember.is_grad_enabled()
+    False
+    """
 
     def __init__(self, mode: bool) -> None:
         self.prev = _state.enabled
@@ -120,9 +157,19 @@ class set_grad_enabled(_DecoratorContextManager):
         _state.enabled = self.prev  # used as a decorator: undo the immediate effect
         return super().__call__(func)
 
+    def __repr__(self) -> str:
+        return f"ember.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
+
 
 class inference_mode(_DecoratorContextManager):
-    """Like ``no_grad``; tensors made inside report ``is_inference()`` (ember does not forbid reuse)."""
+    """Like ``no_grad`` (ember does not mark or restrict tensors made inside).
+
+    ``inference_mode(False)`` turns it off again inside an enclosing ``inference_mode`` block.
+
+    >>> with ember.inference_mode():
+    ...     ember.is_grad_enabled(), ember.is_inference_mode_enabled()
+    (False, True)
+    """
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = mode
@@ -135,8 +182,7 @@ class inference_mode(_DecoratorContextManager):
 
     def __enter__(self) -> None:
         self.prev.append((_state.enabled, _state.inference))
-        if self.mode:
-            _state.enabled, _state.inference = False, True
+        _state.enabled, _state.inference = not self.mode, bool(self.mode)
 
     def __exit__(self, *exc: Any) -> None:
         _state.enabled, _state.inference = self.prev.pop()

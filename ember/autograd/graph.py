@@ -114,7 +114,7 @@ class Node:
                 data, nr, vc = obj
                 if vc[0] != version:
                     t = _wrap(data, self._device)
-                    t._output_nr = nr
+                    t._output_nr, t._vc = nr, vc
                     raise RuntimeError(_modified_msg(t, self, version))
                 t = _wrap(data, self._device, True)
                 t._grad_fn, t._output_nr, t._vc = self, nr, vc

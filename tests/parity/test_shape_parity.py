@@ -79,7 +79,7 @@ CASES = [
     ("atleast_1d_in", lambda L, a: (L.atleast_2d(a), L.atleast_3d(a)), [V]),
     ("expand_as", lambda L, a, b: a.narrow(1, 0, 1).expand_as(b), [A, B]),
     ("view_as", lambda L, a, b: a.view_as(b.reshape(4, 3)), [A, A]),
-    ("T", lambda L, a: (a.T, a.mT), [B]),
+    ("T", lambda L, a, b: (a.T, b.mT, a.H, b.mH), [A, B]),
 ]
 
 
@@ -191,6 +191,18 @@ ERRORS = [
     ("view_noncontig", lambda L: X(L).t().view(12)),
     ("permute_dup", lambda L: X(L).permute(0, 0)),
     ("expand_shrink", lambda L: X(L).expand(2, 4)),
+    ("squeeze_duplicate", lambda L: L.zeros(1, 3).squeeze((0, 0))),
+    ("flatten_0d_dim", lambda L: L.zeros(()).flatten(1)),
+    ("H_1d", lambda L: L.zeros(3).H),
+    ("mT_1d", lambda L: L.zeros(3).mT),
+    ("rot90_float_k", lambda L: L.rot90(X(L), 1.0)),
+    ("hstack_empty", lambda L: L.hstack([])),
+    ("column_stack_empty", lambda L: L.column_stack([])),
+    ("repeat_interleave_float_repeats", lambda L: X(L).repeat_interleave(L.tensor([1., 2., 1.]), 0)),
+    ("repeat_interleave_only_0d", lambda L: L.repeat_interleave(L.tensor(3))),
+    ("tensor_split_int32_tensor", lambda L: L.zeros(4).tensor_split(L.tensor([1], dtype=L.int32))),
+    ("unflatten_0d", lambda L: L.zeros(()).unflatten(0, (1,))),
+    ("reshape_ambiguous", lambda L: L.zeros(0).reshape(0, -1)),
 ]
 
 
@@ -208,3 +220,38 @@ def test_error_messages_name_values():
         ember.zeros(3).narrow(0, 4, 1)
     with pytest.raises(RuntimeError, match="dim 0 appears multiple times"):
         ember.zeros(3).flip(0, 0)
+
+
+INPLACE_VIEWS = {
+    "narrow": lambda y: y.narrow(1, 1, 2),
+    "diagonal": lambda y: y.diagonal(1),
+    "unfold": lambda y: y.unfold(1, 2, 2),
+    "movedim": lambda y: y.movedim(0, 1),
+    "unflatten": lambda y: y.unflatten(1, (2, 2)),
+    "ravel": lambda y: y.ravel(),
+    "diagonal_of_narrow": lambda y: y.narrow(0, 1, 2).diagonal(),
+}
+
+
+@pytest.mark.parametrize("name", INPLACE_VIEWS)
+def test_inplace_through_view_grad(name):
+    """An in-place write into a view of a non-leaf: values of the base and the gradient match PyTorch."""
+    out = []
+    for L in (ember, torch):
+        x = L.arange(12., dtype=L.float64).reshape(3, 4).requires_grad_()
+        y = x * 1
+        INPLACE_VIEWS[name](y).mul_(3)
+        (y * L.arange(12., dtype=L.float64).reshape(3, 4)).sum().backward()
+        out.append((x.grad.detach().numpy(), y.detach().numpy()))
+    np.testing.assert_allclose(out[0][0], out[1][0])
+    np.testing.assert_allclose(out[0][1], out[1][1])
+
+
+def test_cat_stack_out():
+    for L in (ember, torch):
+        o = L.zeros(0)
+        r = L.cat([L.ones(2, 2), L.zeros(1, 2)], out=o)
+        assert r is o and tuple(o.shape) == (3, 2)
+        o = L.zeros(0)
+        s = L.stack([L.ones(2), L.ones(2)], 1, out=o)
+        assert s is o and tuple(o.shape) == (2, 2)

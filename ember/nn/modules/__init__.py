@@ -1,0 +1,8 @@
+"""nn layers, one family per module (as in PyTorch)."""
+from .module import Module  # noqa: F401
+from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
+from .linear import Identity, Linear, Bilinear, LazyLinear  # noqa: F401
+from .activation import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .flatten import Flatten, Unflatten  # noqa: F401
+from .dropout import *  # noqa: F401,F403
