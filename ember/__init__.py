@@ -30,6 +30,7 @@ from ._random import (Generator, default_generator, manual_seed, seed, initial_s
                       normal, bernoulli, multinomial, poisson)
 from ._printing import set_printoptions, get_printoptions
 from . import random  # noqa: E402
+from .serialization import save, load  # noqa: E402
 
 
 def result_type(tensor1: object, tensor2: object) -> dtype:

@@ -254,20 +254,29 @@ def can_cast(from_: dtype, to: dtype) -> bool:
 
 
 class finfo:
-    """Machine limits of a floating dtype (``bits``, ``eps``, ``max``, ``min``, ``tiny``, ``resolution``)."""
+    """Machine limits of a floating dtype (``bits``, ``eps``, ``max``, ``min``, ``tiny``, ``resolution``).
+
+    >>> import ember
+    >>> ember.finfo(ember.float16).max
+    65504.0
+    """
 
     def __init__(self, type: dtype | None = None):
         t = to_dtype(type) if type is not None else get_default_dtype()
         if t.category not in (_FLOAT, _COMPLEX):
-            raise TypeError(f"finfo() requires a floating point input type, got {t}")
-        info = np.finfo(t.to_real().np_dtype)
-        self.dtype = t.to_real().name
-        self.bits = info.bits
-        self.eps = float(info.eps)
-        self.max = float(info.max)
-        self.min = float(info.min)
-        self.tiny = self.smallest_normal = float(info.tiny)
-        self.resolution = float(info.resolution)
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            f"'{self.__class__.__name__}'")
+        real = t.to_real()
+        if real.np_dtype is None:
+            raise RuntimeError(f"{real} needs the optional package ml_dtypes (pip install ml_dtypes)")
+        info = _ml_dtypes.finfo(real.np_dtype) if real is bfloat16 else np.finfo(real.np_dtype)
+        self.dtype = real.name
+        self.bits = builtins_int(info.bits)
+        self.eps = builtins_float(info.eps)
+        self.max = builtins_float(info.max)
+        self.min = builtins_float(info.min)
+        self.tiny = self.smallest_normal = builtins_float(info.tiny)
+        self.resolution = 10.0 ** -builtins_int(info.precision)  # PyTorch reports 10**-digits exactly
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
@@ -275,17 +284,25 @@ class finfo:
 
 
 class iinfo:
-    """Machine limits of an integer dtype (``bits``, ``min``, ``max``)."""
+    """Machine limits of an integer dtype (``bits``, ``min``, ``max``).
+
+    >>> import ember
+    >>> ember.iinfo(ember.int8).min
+    -128
+    """
 
     def __init__(self, type: dtype):
         t = to_dtype(type)
-        if t.category not in (_INT, _BOOL):
-            raise TypeError(f"iinfo() requires an integer input type, got {t}")
+        if t is bool_:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if t.category != _INT:
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            f"'{self.__class__.__name__}'")
         info = np.iinfo(t.np_dtype) if t is not bool_ else None
         self.dtype = t.name
-        self.bits = info.bits if info else 8
-        self.min = int(info.min) if info else 0
-        self.max = int(info.max) if info else 1
+        self.bits = builtins_int(info.bits) if info else 8
+        self.min = builtins_int(info.min) if info else 0
+        self.max = builtins_int(info.max) if info else 1
 
     def __repr__(self) -> str:
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -50,12 +50,12 @@ class Tensor:
     # ------------------------------------------------------------------------------- metadata
     @property
     def shape(self) -> "Size":
-        return Size(self._data.shape)
+        return _tuple_new(Size, self._data.shape)
 
     def size(self, dim: int | None = None) -> Any:
         """The shape as ``ember.Size``, or one dimension's length."""
         if dim is None:
-            return Size(self._data.shape)
+            return _tuple_new(Size, self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -489,13 +489,33 @@ _graph.Tensor, _graph._wrap, _graph._cpu = Tensor, _wrap, cpu
 _graph.Node._device = cpu
 
 
+_tuple_new = tuple.__new__
+
+
 class Size(tuple):
-    """A tensor's shape: a tuple of ints that prints as ``ember.Size([2, 3])``."""
+    """A tensor's shape: a tuple of ints that prints as ``ember.Size([2, 3])``.
+
+    >>> import ember
+    >>> ember.Size([2, 3]).numel()
+    6
+    """
+
+    def __new__(cls, sizes: Any = ()) -> "Size":
+        sizes = tuple(sizes)
+        for i, n in enumerate(sizes):
+            if not isinstance(n, int) or isinstance(n, bool):
+                if hasattr(n, "__index__") and not isinstance(n, (bool, float)):
+                    continue
+                raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is '{type(n).__name__}')")
+        if any(not isinstance(n, int) for n in sizes):
+            sizes = tuple(n.__index__() for n in sizes)
+        return _tuple_new(cls, sizes)
 
     def __repr__(self) -> str:
         return f"ember.Size({list(self)})"
 
     def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
         n = 1
         for s in self:
             n *= s
@@ -503,10 +523,22 @@ class Size(tuple):
 
     def __getitem__(self, key: Any) -> Any:
         r = tuple.__getitem__(self, key)
-        return Size(r) if isinstance(key, slice) else r
+        return _tuple_new(Size, r) if isinstance(key, slice) else r
 
     def __add__(self, other: Any) -> "Size":
-        return Size(tuple(self) + tuple(other))
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _tuple_new(Size, tuple(self) + other)
 
     def __radd__(self, other: Any) -> "Size":
-        return Size(tuple(other) + tuple(self))
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _tuple_new(Size, other + tuple(self))
+
+    def __mul__(self, n: Any) -> "Size":
+        return _tuple_new(Size, tuple(self) * n)
+
+    __rmul__ = __mul__
+
+    def __reduce__(self) -> Any:
+        return (Size, (tuple(self),))

@@ -13,17 +13,29 @@ _check_nan = True
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (a process-wide switch, as in PyTorch)."""
     return _enabled
 
 
 def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection also checks backward results for NaN."""
     return _check_nan
 
 
 class detect_anomaly:
-    """Context manager (and decorator): backward errors name the forward op that produced them."""
+    """Context manager (and decorator): backward errors name the forward op that produced them.
+
+    Inside it every recorded op keeps the stack of its forward call; when a backward function
+    fails or (with ``check_nan``) returns NaN, the error names it and a warning shows that stack.
+
+    >>> with ember.autograd.detect_anomaly():
+    ...     ember.ones(1, requires_grad=True).sum().backward()
+    """
 
     def __init__(self, check_nan: bool = True) -> None:
+        import warnings
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+                      "enabled for debugging.", UserWarning, stacklevel=2)
         self.check_nan = check_nan
         self.prev = (_enabled, _check_nan)
 
@@ -47,7 +59,12 @@ class detect_anomaly:
 
 
 class set_detect_anomaly(detect_anomaly):
-    """Turn anomaly detection on or off (immediately, and as a context manager)."""
+    """Turn anomaly detection on or off (immediately, and as a context manager that restores it).
+
+    >>> with ember.autograd.set_detect_anomaly(False):
+    ...     ember.autograd.is_anomaly_enabled()
+    False
+    """
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         global _enabled, _check_nan
