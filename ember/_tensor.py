@@ -501,15 +501,14 @@ class Size(tuple):
     """
 
     def __new__(cls, sizes: Any = ()) -> "Size":
-        sizes = tuple(sizes)
+        out = []
         for i, n in enumerate(sizes):
-            if not isinstance(n, int) or isinstance(n, bool):
-                if hasattr(n, "__index__") and not isinstance(n, (bool, float)):
-                    continue
-                raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is '{type(n).__name__}')")
-        if any(not isinstance(n, int) for n in sizes):
-            sizes = tuple(n.__index__() for n in sizes)
-        return _tuple_new(cls, sizes)
+            if type(n) is not int:
+                if not hasattr(n, "__index__"):
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is '{type(n).__name__}')")
+                n = n.__index__()  # NumPy ints, 1-element integer tensors
+            out.append(n)
+        return _tuple_new(cls, out)
 
     def __repr__(self) -> str:
         return f"ember.Size({list(self)})"

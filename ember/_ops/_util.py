@@ -156,6 +156,7 @@ def write_out(result: Tensor, out: Tensor | None) -> Tensor:
     if out._requires_grad or (result._requires_grad and _grad_enabled()):
         raise RuntimeError("out=... arguments don't support automatic differentiation, but one of the "
                            "arguments requires grad.")
+    check_inplace_dtype(D._FROM_NP[result._data.dtype], D._FROM_NP[out._data.dtype])
     if out._data.shape != result._data.shape:
         out._data = result._data.astype(out._data.dtype, copy=True)
     else:

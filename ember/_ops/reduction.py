@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, nansum, nanmean, prod, max/min, amax/amin, aminmax, argmax/argmin,
-var/std (+ _mean), logsumexp, norm, all/any, count_nonzero.
+"""Reductions: sum, mean, nansum, nanmean, prod, var/std (+ _mean), logsumexp, norm, all/any,
+count_nonzero (max/min and friends live in ``minmax.py``).
 
 ``dim`` is an int or a tuple of ints where PyTorch allows one, ``keepdim`` keeps reduced dims as
 size 1. Backward re-inserts the reduced dims (``_restore_dims``) and broadcasts; selections
@@ -12,17 +12,17 @@ import math
 import numbers
 from typing import Any
 
+import numpy as _np  # only for errstate (silencing 0/0 warnings), never for math on data
+
 from .. import _dtype as D
-from .. import return_types
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _state
-from ._util import Tensor, _wrap, dims_arg, method, write_out, to_float, as_tensor, _torch_name
-from ._along import put_along
+from ._util import Tensor, _wrap, dims_arg, method, write_out, to_float, _torch_name
 
-__all__ = ["sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax",
-           "argmin", "var", "std", "var_mean", "std_mean", "logsumexp", "norm", "all", "any", "count_nonzero"]
+__all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean", "logsumexp", "norm",
+           "all", "any", "count_nonzero"]
 
-_sum, _max, _min, _all, _any = sum, max, min, all, any  # the builtins, before this module shadows them
+_max = max  # the builtin, before this module shadows it
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -122,7 +122,9 @@ class Mean(Node):
     def forward(self, x, dims=None, keepdim=False):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
         self.count = _count(x.shape, dims)
-        with _quiet(self.xp):
+        if x.size and self.count:
+            return x.mean(axis=dims, keepdims=keepdim)
+        with _quiet(self.xp):  # empty reductions: nan without NumPy's warning, like PyTorch
             return x.mean(axis=dims, keepdims=keepdim)
 
     def backward(self, g):
@@ -202,7 +204,7 @@ class NanMean(Node):
         self.keep = keep
         cnt = keep.sum(axis=dims, keepdims=True)
         self.weight = (keep / cnt).astype(x.dtype, copy=False) if x.size else keep.astype(x.dtype)
-        with _quiet(self.xp):
+        with _np.errstate(all="ignore"):
             s = self.xp.nansum(x, axis=dims, keepdims=keepdim)
             return (s / cnt.reshape(s.shape)).astype(x.dtype, copy=False)
 
@@ -225,6 +227,12 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     if dtype is not None:
         input = input.to(D.to_dtype(dtype))
     return write_out(NanMean.apply(input, dims=_dims(input, dim), keepdim=keepdim), out)
+
+
+def _squeezed(shape: tuple, dims: tuple | None) -> tuple:
+    if dims is None:
+        return ()
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
 
 
 # ---------------------------------------------------------------------------------------------- prod
@@ -297,268 +305,17 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return write_out(y, out)
 
 
-# ------------------------------------------------------------------------------------------- amax/amin
-class AMax(Node):
-    op = "max"
-
-    def forward(self, x, dims=None, keepdim=False):
-        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
-        y = getattr(x, self.op)(axis=dims, keepdims=True)
-        self.save_for_backward(x)
-        self.y_keep = y
-        return y if keepdim else y.reshape(_squeezed(x.shape, dims))
-
-    def backward(self, g):
-        x, = self.saved_tensors
-        w = _even_share(x, _wrap(self.y_keep, self._device), self.dims)
-        return _restore_dims(g, self.in_shape, self.dims, self.keepdim) * w
-
-
-class AMin(AMax):
-    op = "min"
-
-
-class MaxAll(AMax):
-    """``max(input)`` without dim (shares ties evenly)."""
-
-    @classmethod
-    def name(cls) -> str:
-        return "MaxBackward1"
-
-
-class MinAll(AMin):
-    @classmethod
-    def name(cls) -> str:
-        return "MinBackward1"
-
-
-def _squeezed(shape: tuple, dims: tuple | None) -> tuple:
-    if dims is None:
-        return ()
-    return tuple(s for i, s in enumerate(shape) if i not in dims)
-
-
-def amax(input: Tensor, dim: Any = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
-    """Maximum over ``dim`` (all dims by default); the gradient is shared evenly among ties.
-
-    >>> import ember
-    >>> ember.tensor([[1., 5.], [7., 2.]]).amax(1)
-    tensor([5., 7.])
-    """
-    return _amaxmin("amax", AMax, input, dim, keepdim, out)
-
-
-def amin(input: Tensor, dim: Any = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
-    """Minimum over ``dim`` (all dims by default); the gradient is shared evenly among ties.
-
-    >>> import ember
-    >>> ember.tensor([[1., 5.], [7., 2.]]).amin(1)
-    tensor([1., 2.])
-    """
-    return _amaxmin("amin", AMin, input, dim, keepdim, out)
-
-
-def _amaxmin(name: str, cls: type, input: Tensor, dim: Any, keepdim: bool, out: Any) -> Tensor:
-    dims = _dims(input, dim)
-    _check_nonempty(name, input, dims)
-    return write_out(cls.apply(input, dims=dims, keepdim=keepdim), out)
-
-
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out: Any = None) -> Any:
-    """``(min, max)`` in one call, as ``ember.return_types.aminmax``.
-
-    >>> import ember
-    >>> ember.aminmax(ember.tensor([3., 1., 2.])).max
-    tensor(3.)
-    """
-    if dim is None and input._data.size == 0:
-        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
-                           "identity.")
-    dims = None if dim is None else _dims(input, int(dim))
-    if dims is not None and input._data.shape[dims[0]] == 0:
-        raise IndexError(f"aminmax(): Expected reduction dim {dims[0]} to have non-zero size.")
-    if dims is None and keepdim:
-        dims = tuple(range(input._data.ndim))
-    lo, hi = AMin.apply(input, dims=dims, keepdim=keepdim), AMax.apply(input, dims=dims, keepdim=keepdim)
-    if out is not None:
-        lo, hi = write_out(lo, out[0]), write_out(hi, out[1])
-    return return_types.aminmax(lo, hi)
-
-
-# ----------------------------------------------------------------------------------------- max / min
-class MaxDim(Node):
-    """``max(input, dim)``: values and the index of the first maximum; gradient to that index only."""
-    arg = "argmax"
-
-    def forward(self, x, dim=0, keepdim=False):
-        xp = self.xp
-        self.in_shape, self.dim, self.keepdim = x.shape, dim, keepdim
-        idx = getattr(xp, self.arg)(x, axis=dim, keepdims=True)
-        self.idx = idx
-        values = xp.take_along_axis(x, idx, axis=dim)
-        if not keepdim:
-            values, idx = xp.squeeze(values, dim), xp.squeeze(idx, dim)
-        return values, idx.astype(xp.int64, copy=False)
-
-    def backward(self, g, _gi=None):
-        g = _restore_dims(g, self.in_shape, (self.dim,), self.keepdim)
-        return put_along(g, self.idx, self.dim, self.in_shape, unique=True)
-
-    @classmethod
-    def name(cls) -> str:
-        return "MaxBackward0"
-
-
-class MinDim(MaxDim):
-    arg = "argmin"
-
-    @classmethod
-    def name(cls) -> str:
-        return "MinBackward0"
-
-
-def _maxmin(name: str, input: Tensor, dim: Any, keepdim: bool, out: Any) -> Any:
-    if isinstance(dim, Tensor):  # binary form: elementwise maximum / minimum
-        import importlib
-        fn = None
-        for mod in ("pointwise_binary", "pointwise"):
-            try:
-                fn = getattr(importlib.import_module(f"ember._ops.{mod}"), "maximum" if name == "max" else "minimum",
-                             None)
-            except ImportError:
-                continue
-            if fn is not None:
-                break
-        if fn is None:
-            fn = _maximum if name == "max" else _minimum
-        return fn(input, dim, out=out)
-    if dim is None:
-        if keepdim:
-            raise TypeError(f"{name}() received an invalid combination of arguments: keepdim requires dim")
-        _check_nonempty(name, input, None)
-        return write_out((MaxAll if name == "max" else MinAll).apply(input, dims=None, keepdim=False), out)
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
-        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
-    nd = input._data.ndim
-    d = dims_arg(int(dim), nd)[0]
-    if nd == 0:
-        values, idx = (MaxDim if name == "max" else MinDim).apply(input.reshape(1), dim=0, keepdim=False)
-        values, idx = values.reshape(()), idx.reshape(())
-    else:
-        _check_nonempty(name, input, (d,))
-        values, idx = (MaxDim if name == "max" else MinDim).apply(input, dim=d, keepdim=keepdim)
-    if out is not None:
-        values, idx = write_out(values, out[0]), write_out(idx, out[1])
-    return getattr(return_types, name)(values, idx)
-
-
-def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Any:
-    """The maximum: of all elements (a tensor), along ``dim`` (``(values, indices)``), or of two tensors.
-
-    >>> import ember
-    >>> ember.tensor([[1., 5.], [7., 2.]]).max(dim=1).indices
-    tensor([1, 0])
-    """
-    return _maxmin("max", input, dim, keepdim, out)
-
-
-def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Any:
-    """The minimum: of all elements, along ``dim`` (``(values, indices)``), or of two tensors.
-
-    >>> import ember
-    >>> ember.tensor([[1., 5.], [7., 2.]]).min(dim=1).values
-    tensor([1., 2.])
-    """
-    return _maxmin("min", input, dim, keepdim, out)
-
-
-class _Extremum(Node):
-    """Fallback elementwise maximum/minimum (ties split the gradient in half, like PyTorch)."""
-    op = "maximum"
-
-    def forward(self, a, b):
-        self.save_for_backward(a, b)
-        return getattr(self.xp, self.op)(a, b)
-
-    def backward(self, g):
-        a, b = self.saved_tensors
-        ad, bd = a._data, b._data
-        win = (ad > bd) if self.op == "maximum" else (ad < bd)
-        wa = win + 0.5 * (ad == bd) + ((ad != ad) & (bd == bd))  # NaN wins
-        wa = wa.astype(g._data.dtype)
-        return g * _wrap(wa, g._device), g * _wrap(1 - wa, g._device)
-
-
-class _Minimum(_Extremum):
-    op = "minimum"
-
-
-def _maximum(input: Tensor, other: Tensor, *, out: Any = None, _cls: type = _Extremum) -> Tensor:
-    from ._util import promote
-    a, b, _ = promote(input, other)
-    return write_out(_cls.apply(a, b), out)
-
-
-def _minimum(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
-    return _maximum(input, other, out=out, _cls=_Minimum)
-
-
-# --------------------------------------------------------------------------------------- argmax/min
-class _Arg(Node):
-    differentiable = False
-
-    def forward(self, x, fn="argmax", dim=None, keepdim=False):
-        xp = self.xp
-        if dim is None:
-            r = getattr(xp, fn)(x.reshape(-1))
-            return xp.asarray(r, dtype=xp.int64).reshape((1,) * x.ndim if keepdim else ())
-        return getattr(xp, fn)(x, axis=dim, keepdims=keepdim).astype(xp.int64, copy=False)
-
-
-def _argmaxmin(fn: str, input: Tensor, dim: Any, keepdim: bool, out: Any) -> Tensor:
-    if input._data.dtype.kind == "b":
-        raise RuntimeError(f"{fn}(): does not support bool input")
-    nd = input._data.ndim
-    if dim is None:
-        if input._data.size == 0:
-            raise IndexError(f"{fn}(): Expected reduction dim to be specified for input.numel() == 0.")
-        return write_out(_Arg.apply(input, fn=fn, dim=None, keepdim=keepdim), out)
-    d = dims_arg(int(dim), nd)[0]
-    if nd == 0:
-        return write_out(_Arg.apply(input, fn=fn, dim=None, keepdim=False), out)
-    _check_nonempty(fn, input, (d,))
-    return write_out(_Arg.apply(input, fn=fn, dim=d, keepdim=keepdim), out)
-
-
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Any = None) -> Tensor:
-    """Index of the (first) maximum, of the flattened input or along ``dim`` (int64).
-
-    >>> import ember
-    >>> ember.tensor([[1., 5.], [7., 2.]]).argmax()
-    tensor(2)
-    """
-    return _argmaxmin("argmax", input, dim, keepdim, out)
-
-
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Any = None) -> Tensor:
-    """Index of the (first) minimum, of the flattened input or along ``dim`` (int64).
-
-    >>> import ember
-    >>> ember.tensor([[1., 5.], [7., 2.]]).argmin(1)
-    tensor([0, 1])
-    """
-    return _argmaxmin("argmin", input, dim, keepdim, out)
-
-
 # ------------------------------------------------------------------------------------------- var/std
 class Var(Node):
     def forward(self, x, dims=None, correction=1, keepdim=False):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
         self.denom = _max(_count(x.shape, dims) - correction, 0)
         self.save_for_backward(x)
-        with _quiet(self.xp):
-            return self.xp.var(x, axis=dims, ddof=correction, keepdims=keepdim) if self.denom else \
-                self.xp.sum((x - x.mean(axis=dims, keepdims=True)) ** 2, axis=dims, keepdims=keepdim) / 0.0
+        if self.denom and x.size:
+            return self.xp.var(x, axis=dims, ddof=correction, keepdims=keepdim)
+        with _quiet(self.xp):  # no degrees of freedom: inf/nan quietly, like PyTorch
+            return self.xp.sum((x - x.mean(axis=dims, keepdims=True)) ** 2, axis=dims, keepdims=keepdim) / \
+                float(self.denom)
 
     def backward(self, g):
         x, = self.saved_tensors
@@ -666,7 +423,7 @@ class LogSumExp(Node):
         # shift by the maximum so exp never overflows; infinite maxima shift by 0 instead
         m = xp.max(x, axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
-        with _quiet(xp):
+        with _np.errstate(all="ignore"):
             y = xp.log(xp.sum(xp.exp(x - m), axis=dims, keepdims=True)) + m
         if not keepdim:
             y = y.reshape(_squeezed(x.shape, dims))
@@ -700,7 +457,7 @@ class Norm(Node):
         xp = self.xp
         self.in_shape, self.dims, self.keepdim, self.p = x.shape, dims, keepdim, p
         a = xp.abs(x)
-        with _quiet(xp):
+        with _np.errstate(all="ignore"):
             if p == math.inf:
                 y = a.max(axis=dims, keepdims=keepdim)
             elif p == -math.inf:
@@ -832,4 +589,5 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
 
 # ----------------------------------------------------------------------------------------------- methods
 for _n in __all__:
-    method(_n, globals()[_n])
+    if _n not in ("var_mean", "std_mean"):  # functions only, as in PyTorch
+        method(_n, globals()[_n])

@@ -6,7 +6,6 @@ logcumsumexp splits the gradient by sign so everything stays in log space.
 """
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any
 
@@ -14,7 +13,7 @@ from .. import _dtype as D
 from .. import return_types
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _state
-from ._util import Tensor, _wrap, method, wrap_dim, write_out, promote, _torch_name
+from ._util import Tensor, _wrap, method, wrap_dim, write_out, _torch_name
 from ._along import Cumsum, cumsum_, put_along, narrow_, concat_
 from .inplace import inplace
 
@@ -246,13 +245,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
         if not isinstance(extra, Tensor):
             from ._util import as_tensor
             extra = as_tensor(extra, device=input._device)
-        if extra._data.ndim == 0:
-            shape = list(input._data.shape)
-            shape[d] = 1
-            extra = extra.expand(tuple(shape))
         if extra._data.ndim != nd or any(a != b for i, (a, b) in enumerate(zip(extra._data.shape,
                                                                                    input._data.shape)) if i != d):
-            raise RuntimeError(f"diff expects prepend or append to be the same dimension as input")
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
         if name == "prepend":
             parts.insert(0, extra)
         else:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from .. import _dtype as D
 from .. import return_types
 from ..autograd.graph import Node
 from ._util import Tensor, _wrap, method, wrap_dim, write_out, as_tensor, _torch_name
 from ._along import put_along, take_along
-from .reduction import _restore_dims, _even_share, _check_nonempty, _is_float, _quiet
+from .reduction import _restore_dims, _even_share, _check_nonempty, _is_float
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
            "nanquantile", "unique", "unique_consecutive", "bincount", "histc"]

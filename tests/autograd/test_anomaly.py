@@ -116,9 +116,9 @@ def test_enable_flags_and_restore():
 
 
 def test_decorator():
-    @detect_anomaly()
-    def f():
-        return is_anomaly_enabled()
     with pytest.warns(UserWarning):
+        @detect_anomaly()
+        def f():
+            return is_anomaly_enabled()
         assert f() is True
     assert not is_anomaly_enabled()

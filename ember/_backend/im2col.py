@@ -1,0 +1,143 @@
+"""Array kernels for convolution and pooling: windows (im2col), col2im and the conv GEMMs.
+
+Everything here works on raw backend arrays (NumPy or CuPy: both have ``sliding_window_view``,
+strided slicing and batched ``matmul``) and knows nothing of autograd; the nodes in
+``ember/nn/_functional/conv.py`` and ``pooling.py`` call these from ``forward``.
+
+Layouts (``nd`` spatial dims, ``K`` = prod(kernel), ``P`` = prod(out)):
+- ``windows(x)``: a strided *view* (N, C, *out, *kernel) of an already padded input;
+- the conv forward copies it once into a column matrix and runs one (batched) GEMM per group;
+- ``col2im`` is the adjoint of ``windows``: a scatter-add of (N, C, *kernel, *out) columns, looping
+  over the K kernel offsets only (each offset is one strided add of a whole (N, C, *out) block).
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+# Column matrices with at most this many rows (C_g * K) use a per-sample batched GEMM: OpenBLAS is
+# slow on one (O x small) @ (small x N*P) product, fast on N of them. Larger ones use one big GEMM.
+_BATCHED_MAX_ROWS = 32
+
+
+def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    """Output length of a window of ``k`` taps (dilation ``d``) with stride ``s`` over ``size + 2p``."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def pad_zeros(xp: Any, x: Any, pad: tuple, value: float = 0.0, right: tuple | None = None) -> Any:
+    """``x`` with ``pad[i]`` (left) and ``right[i]`` (default ``pad[i]``) elements of ``value`` around spatial dim i."""
+    right = pad if right is None else right
+    if not any(pad) and not any(right):
+        return x
+    nd = len(pad)
+    lead = x.ndim - nd
+    shape = x.shape[:lead] + tuple(n + a + b for n, a, b in zip(x.shape[lead:], pad, right))
+    out = xp.full(shape, value, dtype=x.dtype) if value != 0 else xp.zeros(shape, dtype=x.dtype)
+    out[(slice(None),) * lead + tuple(slice(a, a + n) for a, n in zip(pad, x.shape[lead:]))] = x
+    return out
+
+
+def windows(xp: Any, x: Any, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
+    """A strided view (..., *out, *kernel) of the windows of ``x`` over its last ``len(kernel)`` dims."""
+    nd = len(kernel)
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    axes = tuple(range(x.ndim - nd, x.ndim))
+    v = xp.lib.stride_tricks.sliding_window_view(x, eff, axis=axes)
+    if all(s == 1 for s in stride) and all(d == 1 for d in dilation):
+        return v
+    lead = x.ndim - nd
+    key = (slice(None),) * lead + tuple(slice(None, None, s) for s in stride) + \
+        tuple(slice(None, None, d) for d in dilation)
+    return v[key]
+
+
+def col2im(xp: Any, cols: Any, shape: tuple, stride: tuple, dilation: tuple) -> Any:
+    """Adjoint of ``windows``: sum columns (..., *kernel, *out) into an array of ``shape`` (..., *spatial)."""
+    nd = len(stride)
+    kernel = cols.shape[cols.ndim - 2 * nd: cols.ndim - nd]
+    out_sp = cols.shape[cols.ndim - nd:]
+    lead = cols.ndim - 2 * nd
+    out = xp.zeros(shape, dtype=cols.dtype)
+    head = (slice(None),) * lead
+    for off in itertools.product(*(range(k) for k in kernel)):
+        key = head + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
+                           for o, d, s, n in zip(off, dilation, stride, out_sp))
+        out[key] += cols[head + off]
+    return out
+
+
+def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups: int) -> Any:
+    """Cross-correlation of a padded input (N, C, *S) with weight (O, C/groups, *k): (N, O, *out)."""
+    nd = w.ndim - 2
+    kernel = w.shape[2:]
+    n, c = x.shape[:2]
+    o, cg = w.shape[:2]
+    win = windows(xp, x, kernel, stride, dilation)           # (N, C, *out, *k) view
+    out_sp = win.shape[2:2 + nd]
+    p = 1
+    for s in out_sp:
+        p *= s
+    k = 1
+    for s in kernel:
+        k *= s
+    wm = w.reshape(groups, o // groups, cg * k)
+    sp = tuple(range(2, 2 + nd))
+    kk = tuple(range(2 + nd, 2 + 2 * nd))
+    if cg * k <= _BATCHED_MAX_ROWS or n == 1:
+        # per-sample columns (N, G, Cg*K, P): W @ cols lands directly in (N, O, P)
+        cols = win.transpose((0, 1) + kk + sp).reshape(n, groups, cg * k, p)
+        y = xp.matmul(wm, cols)
+        return y.reshape((n, o) + out_sp)
+    # one GEMM per group over all samples: cols (G, Cg*K, N*P)
+    cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
+    y = xp.matmul(wm, cols)                                  # (G, O/G, N*P)
+    y = y.reshape((o, n) + out_sp)
+    return xp.ascontiguousarray(xp.swapaxes(y, 0, 1))
+
+
+def conv_weight(xp: Any, x: Any, g: Any, kernel: tuple, stride: tuple, dilation: tuple, groups: int) -> Any:
+    """Gradient of the conv weight: padded input (N, C, *S) and output grad (N, O, *out) -> (O, C/groups, *k)."""
+    nd = len(kernel)
+    n, c = x.shape[:2]
+    o = g.shape[1]
+    cg = c // groups
+    win = windows(xp, x, kernel, stride, dilation)
+    out_sp = g.shape[2:]
+    # the window view may hold more positions than g when the padded input has slack at the end
+    win = win[(slice(None), slice(None)) + tuple(slice(0, s) for s in out_sp)]
+    p = 1
+    for s in out_sp:
+        p *= s
+    k = 1
+    for s in kernel:
+        k *= s
+    sp = tuple(range(2, 2 + nd))
+    kk = tuple(range(2 + nd, 2 + 2 * nd))
+    cols = win.transpose((1,) + (0,) + sp + kk).reshape(groups, cg, n * p, k)
+    cols = cols.transpose(0, 2, 1, 3).reshape(groups, n * p, cg * k)          # (G, N*P, Cg*K)
+    gm = xp.swapaxes(g.reshape(n, groups, o // groups, p), 0, 1).reshape(groups, o // groups, n * p)
+    gw = xp.matmul(gm, cols)                                                    # (G, O/G, Cg*K)
+    return gw.reshape((o, cg) + tuple(kernel))
+
+
+def conv_input(xp: Any, g: Any, w: Any, shape: tuple, stride: tuple, dilation: tuple, groups: int) -> Any:
+    """Adjoint of ``conv_forward`` in its input: output grad (N, O, *out), weight (O, C/g, *k) -> (N, C, *S).
+
+    ``shape`` is the padded input's shape; this is also the forward of a transposed convolution.
+    """
+    nd = w.ndim - 2
+    kernel = w.shape[2:]
+    n, o = g.shape[:2]
+    cg = w.shape[1]
+    out_sp = g.shape[2:]
+    p = 1
+    for s in out_sp:
+        p *= s
+    k = 1
+    for s in kernel:
+        k *= s
+    wt = xp.swapaxes(w.reshape(groups, o // groups, cg * k), 1, 2)             # (G, Cg*K, O/G)
+    cols = xp.matmul(wt, g.reshape(n, groups, o // groups, p))                 # (N, G, Cg*K, P)
+    cols = cols.reshape((n, groups * cg) + tuple(kernel) + tuple(out_sp))
+    return col2im(xp, cols, shape, stride, dilation)
