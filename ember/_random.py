@@ -364,8 +364,13 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Gene
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         from ._dtype import result_type_of
         dt = result_type_of(mean, std) if isinstance(mean, Tensor) and isinstance(std, Tensor) else ref.dtype
-        shape = np.broadcast_shapes(np.shape(mean._data) if isinstance(mean, Tensor) else (),
-                                    np.shape(std._data) if isinstance(std, Tensor) else ())
+        ms = mean._data.shape if isinstance(mean, Tensor) else ()
+        ss = std._data.shape if isinstance(std, Tensor) else ()
+        try:
+            shape = np.broadcast_shapes(ms, ss)
+        except ValueError:
+            raise RuntimeError(f"normal: the shapes of mean {list(ms)} and std {list(ss)} cannot be broadcast "
+                               "together") from None
         eps = _finish(_standard_normal(rng, shape, dt), dt, ref._device, False)
         result = mean + std * eps
         if out is not None:
@@ -440,10 +445,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         idx = np.searchsorted((cdf + offs).ravel(), u.ravel(), side="right").reshape(n, num_samples)
         arr = np.minimum(idx - (offs.astype(np.int64) * k), k - 1)
     else:
-        if ((rows > 0).sum(-1) < num_samples).any():
-            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
-                               "category to sample)")
         # exponential race (Gumbel-top-k): the first num_samples arrivals are a draw without replacement
+        # (zero weights arrive at infinity: drawn last, as PyTorch does once the others run out)
         with np.errstate(divide="ignore"):
             keys = rng.standard_exponential((n, k)) / rows
         arr = np.argsort(keys, axis=-1, kind="stable")[:, :num_samples]

@@ -114,9 +114,10 @@ def conv_weight(xp: Any, x: Any, g: Any, kernel: tuple, stride: tuple, dilation:
         k *= s
     sp = tuple(range(2, 2 + nd))
     kk = tuple(range(2 + nd, 2 + 2 * nd))
-    cols = win.transpose((1,) + (0,) + sp + kk).reshape(groups, cg, n * p, k)
-    cols = cols.transpose(0, 2, 1, 3).reshape(groups, n * p, cg * k)          # (G, N*P, Cg*K)
-    gm = xp.swapaxes(g.reshape(n, groups, o // groups, p), 0, 1).reshape(groups, o // groups, n * p)
+    # columns (G, Cg*K, N*P) as in conv_forward's big-GEMM layout; gw = g (G, O/G, N*P) @ cols^T
+    cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
+    cols = xp.swapaxes(cols, 1, 2)
+    gm = g.reshape(n, groups, o // groups, p).transpose(1, 2, 0, 3).reshape(groups, o // groups, n * p)
     gw = xp.matmul(gm, cols)                                                    # (G, O/G, Cg*K)
     return gw.reshape((o, cg) + tuple(kernel))
 
@@ -141,3 +142,25 @@ def conv_input(xp: Any, g: Any, w: Any, shape: tuple, stride: tuple, dilation: t
     cols = xp.matmul(wt, g.reshape(n, groups, o // groups, p))                 # (N, G, Cg*K, P)
     cols = cols.reshape((n, groups * cg) + tuple(kernel) + tuple(out_sp))
     return col2im(xp, cols, shape, stride, dilation)
+
+
+def take_adjoint(xp: Any, g: Any, idx: Any, axis: int, n: int) -> Any:
+    """Adjoint of ``xp.take(x, idx, axis)`` for an input of length ``n`` along ``axis``: a scatter-add of ``g``.
+
+    NumPy: sort the indices once and sum runs of equal indices with ``add.reduceat`` (two passes over
+    ``g``); other backends use ``add.at``.
+    """
+    shape = list(g.shape)
+    shape[axis] = n
+    out = xp.zeros(shape, dtype=g.dtype)
+    key = (slice(None),) * (axis % g.ndim)
+    if g.size == 0 or len(idx) == 0:
+        return out
+    if hasattr(xp.add, "reduceat"):
+        order = xp.argsort(idx, kind="stable")
+        sidx = idx[order]
+        starts = xp.flatnonzero(xp.concatenate([xp.ones(1, dtype=bool), sidx[1:] != sidx[:-1]]))
+        out[key + (sidx[starts],)] = xp.add.reduceat(xp.take(g, order, axis), starts, axis)
+    else:  # pragma: no cover - CuPy
+        xp.add.at(out, key + (idx,), g)
+    return out

@@ -2,9 +2,9 @@
 
 Importing a module also attaches its Tensor methods.
 """
-from . import arith, cast, shape, reduction, minmax, scan, sorting, blas, pointwise, compare, pointwise_binary, bitwise, join, rearrange, indexing, scatter, fill  # noqa: F401
+from . import arith, cast, shape, reduction, minmax, scan, sorting, blas, pointwise, compare, pointwise_binary, bitwise, join, rearrange, indexing, scatter, fill, softmax_ops  # noqa: F401
 
-_FAMILIES = (arith, cast, shape, reduction, minmax, scan, sorting, blas, pointwise, compare, pointwise_binary, bitwise, join, rearrange, indexing, scatter, fill)
+_FAMILIES = (arith, cast, shape, reduction, minmax, scan, sorting, blas, pointwise, compare, pointwise_binary, bitwise, join, rearrange, indexing, scatter, fill, softmax_ops)
 __all__: list = []
 for _m in _FAMILIES:
     for _name in getattr(_m, "__all__", ()):

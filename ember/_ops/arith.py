@@ -43,7 +43,9 @@ class Sub(Node):
 
 class Mul(Node):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        if self._recording:  # save only what the wanted gradients need (as PyTorch does)
+            needs = self.needs_input_grad
+            self.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         return a * b
 
     def backward(self, g):

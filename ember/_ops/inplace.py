@@ -89,6 +89,7 @@ def inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
     self._vc[0] += 1
     if base is not None and self._view_fn() is not None:
         _rebase_view(self, base, out)
+        self._extra["view_version"] = self._vc[0]  # this view's graph place is current; others go stale
     else:
         self._grad_fn, self._output_nr, self._requires_grad = out._grad_fn, out._output_nr, out._requires_grad
     return self

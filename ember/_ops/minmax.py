@@ -133,18 +133,8 @@ class MinDim(MaxDim):
 
 def _maxmin(name: str, input: Tensor, dim: Any, keepdim: bool, out: Any) -> Any:
     if isinstance(dim, Tensor):  # binary form: elementwise maximum / minimum
-        import importlib
-        fn = None
-        for mod in ("pointwise_binary", "pointwise"):
-            try:
-                fn = getattr(importlib.import_module(f"ember._ops.{mod}"), "maximum" if name == "max" else "minimum",
-                             None)
-            except ImportError:
-                continue
-            if fn is not None:
-                break
-        if fn is None:
-            fn = _maximum if name == "max" else _minimum
+        from .pointwise_binary import maximum, minimum  # lazily: that module is a sibling family
+        fn = maximum if name == "max" else minimum
         return fn(input, dim, out=out)
     if dim is None:
         if keepdim:
@@ -184,37 +174,6 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = Non
     tensor([1., 2.])
     """
     return _maxmin("min", input, dim, keepdim, out)
-
-
-class _Extremum(Node):
-    """Fallback elementwise maximum/minimum (ties split the gradient in half, like PyTorch)."""
-    op = "maximum"
-
-    def forward(self, a, b):
-        self.save_for_backward(a, b)
-        return getattr(self.xp, self.op)(a, b)
-
-    def backward(self, g):
-        a, b = self.saved_tensors
-        ad, bd = a._data, b._data
-        win = (ad > bd) if self.op == "maximum" else (ad < bd)
-        wa = win + 0.5 * (ad == bd) + ((ad != ad) & (bd == bd))  # NaN wins
-        wa = wa.astype(g._data.dtype)
-        return g * _wrap(wa, g._device), g * _wrap(1 - wa, g._device)
-
-
-class _Minimum(_Extremum):
-    op = "minimum"
-
-
-def _maximum(input: Tensor, other: Tensor, *, out: Any = None, _cls: type = _Extremum) -> Tensor:
-    from ._util import promote
-    a, b, _ = promote(input, other)
-    return write_out(_cls.apply(a, b), out)
-
-
-def _minimum(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
-    return _maximum(input, other, out=out, _cls=_Minimum)
 
 
 # --------------------------------------------------------------------------------------- argmax/min

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as _np  # only for errstate, never for math on data
+
 from .. import _dtype as D
 from .. import return_types
 from ..autograd.graph import Node
@@ -184,10 +186,11 @@ class LogCumSumExp(Node):
     def forward(self, x, dim=0, reverse=False):
         xp = self.xp
         self.dim, self.reverse = dim, reverse
-        if reverse:
-            y = xp.flip(xp.logaddexp.accumulate(xp.flip(x, dim), axis=dim), dim).copy()
-        else:
-            y = xp.logaddexp.accumulate(x, axis=dim)
+        with _np.errstate(invalid="ignore"):  # NaN inputs give NaN quietly, like PyTorch
+            if reverse:
+                y = xp.flip(xp.logaddexp.accumulate(xp.flip(x, dim), axis=dim), dim).copy()
+            else:
+                y = xp.logaddexp.accumulate(x, axis=dim)
         self.save_for_backward(x, y)
         return y
 

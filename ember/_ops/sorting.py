@@ -194,7 +194,7 @@ class MedianAll(Node):
             s = xp.sort(flat)  # NaNs sort last
             m = int((flat == flat).sum())
             y = s[(m - 1) // 2] if m else s[0]
-        elif xp.isnan(flat).any() if flat.dtype.kind in "fc" else False:
+        elif flat.dtype.kind in "fc" and bool((flat != flat).any()):  # NaN propagates
             y = xp.asarray(xp.nan, dtype=x.dtype)
         else:
             k = (flat.size - 1) // 2

@@ -266,7 +266,9 @@ def _accumulate(var: Any, g: Any, create_graph: bool, fresh_ids: set) -> None:
             var._grad = var._grad + g
         else:
             from .._tensor import _wrap
-            var._grad = _wrap(var._grad._data + g._data, var._device)
+            from .graph import _xp_of
+            # asarray: NumPy turns the sum of two 0-d arrays into a (read-only) scalar
+            var._grad = _wrap(_xp_of(var._device).asarray(var._grad._data + g._data), var._device)
     hooks = var._get_extra("post_accumulate_hooks")
     if hooks:
         for hook in list(hooks):

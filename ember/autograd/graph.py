@@ -167,11 +167,15 @@ class Node:
         node = _new(cls)
         dev = None
         arrays = []
+        needs = []
         requires = False
         for t in inputs:
             if type(t) is not Tensor and not isinstance(t, Tensor):
                 arrays.append(t)
+                needs.append(False)
                 continue
+            if t._base is not None and t._extra is not None and _state.enabled:
+                _refresh_view(t)  # its base was modified in place since the view was made
             arrays.append(t._data)
             if dev is None:
                 dev = t._device
@@ -179,6 +183,9 @@ class Node:
                 _device_mismatch(dev, t._device)
             if t._requires_grad:
                 requires = True
+                needs.append(True)
+            else:
+                needs.append(False)
         if dev is None:
             dev = _cpu
         elif dev is not _cpu:  # CPU nodes use the class defaults (NumPy, cpu)
@@ -187,6 +194,8 @@ class Node:
         recording = requires and _state.enabled and cls.differentiable
         if recording:
             node._recording = True
+            # known before forward, so forward can save only what the wanted gradients need
+            node.needs_input_grad = tuple(needs)
         try:
             result = node.forward(*arrays, **kwargs)
         except ValueError as e:  # NumPy's broadcast failure becomes PyTorch's RuntimeError, naming the sizes
@@ -264,6 +273,26 @@ def _mark_views(node: Node, cls: type, inputs: tuple, outs: tuple, kwargs: dict)
             def view_fn(b, _p=parent_fn, _c=cls, _r=rest, _k=kwargs, _i=i):
                 return _c.apply(_p(b) if _p else b, *_r, **_k)[_i]
         o._set_extra("view_fn", view_fn)
+        o._extra["view_version"] = o._vc[0]
+
+
+def _refresh_view(t: Any) -> None:
+    """Rebuild a stale view's place in the graph from its base (PyTorch regenerates it the same way).
+
+    A view made before an in-place op on its base (or on another view of it) would otherwise keep
+    a ``grad_fn`` that no longer describes its values, and give a silently wrong gradient.
+    """
+    e = t._extra
+    version = e.get("view_version")
+    if version is None or version == t._vc[0]:
+        return
+    e["view_version"] = t._vc[0]
+    base = t._base
+    view_fn = e.get("view_fn")
+    if view_fn is None or not base._requires_grad:
+        return
+    fresh = view_fn(base)
+    t._grad_fn, t._output_nr, t._requires_grad = fresh._grad_fn, fresh._output_nr, fresh._requires_grad
 
 
 def _shares_memory(a: Any, b: Any) -> bool:

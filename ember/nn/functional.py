@@ -6,4 +6,10 @@ from ._functional.activation import *  # noqa: F401,F403
 from ._functional.loss import *  # noqa: F401,F403
 from ._functional.linear import *  # noqa: F401,F403
 from ._functional.dropout import *  # noqa: F401,F403
+from ._functional.normalization import *  # noqa: F401,F403
+from ._functional.sparse import *  # noqa: F401,F403
+from ._functional.distance import *  # noqa: F401,F403
+from ._functional.misc import *  # noqa: F401,F403
 from ._functional.loss import _legacy_reduction as _legacy_reduction_for_module  # noqa: F401
+from ._functional.padding import *  # noqa: F401,F403
+from ._functional.conv import *  # noqa: F401,F403

@@ -89,6 +89,9 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
         from .._creation import empty
         return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
 
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        pass  # all set up in __new__ (Parameter.__init__ takes no device/dtype)
+
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor

@@ -1,5 +1,6 @@
 """Hessian-vector products by double backward, used for curvature-aware steepest descent.
 
+
 ``g = autograd.grad(loss, w, create_graph=True)`` records the graph of the gradient itself, so
 ``autograd.grad((g * v).sum(), w)`` is ``H v`` without ever forming ``H``. Each step moves along
 ``-g`` by the step that minimises the local quadratic model: ``lr = (g.g) / (g.H g)``.
@@ -13,14 +14,15 @@ from typing import Any
 
 
 def run(torch: Any, steps: int = 10, verbose: bool = True) -> dict:
-    """Minimise a smooth loss with HVP-based step sizes; return losses, HVP checks and the final weights."""
+    """Minimise a convex loss with HVP-based step sizes; return losses, HVP checks and the final weights."""
     dtype = torch.float64
-    X = torch.linspace(-1.0, 1.0, 40, dtype=dtype).reshape(8, 5)
-    target = torch.linspace(-0.5, 0.5, 8, dtype=dtype)
+    M = torch.linspace(-1.0, 1.0, 40, dtype=dtype).reshape(8, 5).sin() * 2
+    rhs = torch.linspace(1.0, -0.6, 5, dtype=dtype)
     w = torch.linspace(0.2, 1.0, 5, dtype=dtype).requires_grad_()
 
     def loss_fn(w: Any) -> Any:
-        return ((X @ w).tanh() - target).pow(2).sum() + 0.1 * (w ** 4).sum()
+        # convex: a least-squares part, a linear term and a small quartic (so the Hessian depends on w)
+        return 0.5 * (M @ w).pow(2).sum() - (rhs * w).sum() + 0.1 * (w ** 4).sum()
 
     def hvp(w: Any, v: Any) -> Any:
         loss = loss_fn(w)

@@ -316,3 +316,17 @@ def test_grad_fn_call_runs_backward():
     g = y.grad_fn(ember.ones(2, dtype=ember.float64))
     g = g[0] if isinstance(g, tuple) else g
     np.testing.assert_allclose(g.numpy(), [3.0, 3.0])
+
+
+def test_accumulated_scalar_grad_stays_writable():
+    # regression: NumPy returns a read-only scalar for 0-d + 0-d, so zero_() on .grad silently did nothing
+    b = ember.tensor(-1.0, requires_grad=True)
+    x = ember.linspace(0, 1, 5)
+    for _ in range(3):
+        (b * x).sum().backward()
+        with ember.no_grad():
+            b.grad.zero_()
+        assert b.grad.item() == 0.0
+    (b * x).sum().backward()
+    (b * x).sum().backward()
+    assert b.grad.item() == 5.0 and isinstance(b.grad.numpy(), np.ndarray)

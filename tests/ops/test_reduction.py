@@ -178,6 +178,13 @@ def test_inplace_cumsum():
     assert x.tolist() == [1., 3., 6.]
 
 
+def test_nuclear_norm_second_derivative_raises():
+    x = ember.tensor([[1., 2., 0.], [0., 1., 3.]], requires_grad=True)
+    (g,) = ember.autograd.grad(ember.norm(x, "nuc"), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="second derivative"):
+        ember.autograd.grad(g.sum(), x)
+
+
 def test_double_backward_max_dim_and_cummax():
     x = ember.tensor([[1., 4., 2.], [3., 0., 5.]], dtype=ember.float64, requires_grad=True)
     y = (x.max(1).values ** 3).sum() + (x.cummax(1).values ** 2).sum()

@@ -81,6 +81,8 @@ CASES = [
     ("norm_fro_dim", lambda L, a: L.norm(a, "fro", (0, 1)), [A]),
     ("norm_zero_row", lambda L, a: L.norm(a, dim=1), [np.array([[0., 0.], [3., 4.]], np.float32)]),
     ("norm_dtype", lambda L, a: L.norm(a, dtype=L.float64), [M]),
+    ("norm_nuc", lambda L, a: L.norm(a, "nuc"), [M]),
+    ("norm_nuc_dims_keep", lambda L, a: L.norm(a, "nuc", dim=(2, 0), keepdim=True), [A]),
     ("all", lambda L, a: a.all(1), [B]),
     ("any_tuple", lambda L, a: L.any(a, (0, 1), keepdim=True), [I]),
     ("all_uint8", lambda L, a: a.all(), [I.astype(np.uint8)]),

@@ -6,3 +6,9 @@ from .activation import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .dropout import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .batchnorm import *  # noqa: F401,F403
+from .instancenorm import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403

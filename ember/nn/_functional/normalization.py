@@ -1,0 +1,346 @@
+"""Normalization layers (functional forms): batch, layer, group, instance, RMS and local response norm.
+
+``batch_norm``, ``layer_norm``, ``group_norm`` and ``instance_norm`` share one fused node, ``_Norm``:
+it normalises ``x`` over some axes (optionally of a grouped view of ``x``), applies the affine
+weight/bias, and updates running statistics in the same pass. Its backward is the standard formula
+``dx = inv_std * (gy - mean(gy) - x_hat * mean(gy * x_hat))``; under ``create_graph=True`` it
+recomputes ``x_hat`` and ``inv_std`` from ``x`` with ember ops so second derivatives are exact.
+
+>>> import ember
+>>> import ember.nn.functional as F
+>>> F.layer_norm(ember.tensor([[1., 3.]]), (2,))
+tensor([[-1.0000,  1.0000]])
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Sequence
+
+from ..._ops._util import Tensor, to_float, wrap_dim
+from ...autograd.graph import Node
+from ...autograd.grad_mode import _state, no_grad
+
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm",
+           "normalize"]
+
+
+class _Norm(Node):
+    """y = x_hat * w + b with x_hat = (x - mean) / sqrt(var + eps) over ``axes`` of ``x.reshape(gshape)``.
+
+    ``w`` and ``b`` arrive already shaped to broadcast against ``x``. ``running`` is
+    ``(running_mean, running_var, momentum)`` (arrays updated in place) or None.
+    """
+
+    def forward(self, x, w, b, gshape=None, axes=(), eps=1e-5, running=None):
+        xp = self.xp
+        self.gshape, self.axes, self.eps = gshape, axes, eps
+        xg = x.reshape(gshape) if gshape is not None else x
+        if x.size == 0:
+            mean = xp.zeros([1 if i in axes else s for i, s in enumerate(xg.shape)], x.dtype)
+            var = xp.zeros_like(mean)
+            xc = xg
+        else:
+            mean = xg.mean(axis=axes, keepdims=True)
+            xc = xg - mean
+            var = (xc * xc).mean(axis=axes, keepdims=True)
+        inv = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        xhat = (xc * inv).reshape(x.shape)
+        y = xhat if w is None else xhat * w
+        if b is not None:
+            y = y + b
+        if running is not None and x.size:
+            rm, rv, momentum = running
+            n = xg.size // mean.size  # elements behind each statistic
+            c = rm.shape[0]
+            # batch norm: stats (1, C, 1...); instance norm: (N, C, 1...) averaged over the batch
+            m = mean.reshape(-1, c).mean(0)
+            v = var.reshape(-1, c).mean(0) * (n / (n - 1) if n > 1 else float("nan"))
+            rm *= 1 - momentum
+            rm += (momentum * m).astype(rm.dtype, copy=False)
+            rv *= 1 - momentum
+            rv += (momentum * v).astype(rv.dtype, copy=False)
+        self.save_for_backward(x, w, xhat, inv)
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        x, w, xhat, inv = self.saved_tensors
+        gshape, axes = self.gshape, self.axes
+        if _state.enabled:
+            # create_graph: rebuild x_hat and inv_std from x so their dependence on x is recorded
+            xg = x.reshape(gshape) if gshape is not None else x
+            mean = xg.mean(axes, keepdim=True)
+            xc = xg - mean
+            inv = ((xc * xc).mean(axes, keepdim=True) + self.eps).rsqrt()
+            xhat = (xc * inv).reshape(tuple(x.shape))
+        need = self.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gy = g if w is None else g * w
+            if gshape is not None:
+                gy = gy.reshape(gshape)
+                xh = xhat.reshape(gshape)
+            else:
+                xh = xhat
+            if x.numel() == 0:
+                gx = gy.reshape(tuple(x.shape))
+            else:
+                gx = (inv * (gy - gy.mean(axes, keepdim=True) - xh * (gy * xh).mean(axes, keepdim=True)))
+                gx = gx.reshape(tuple(x.shape))
+        if len(need) > 1 and need[1]:
+            gw = g * xhat  # the engine sums it down to w's broadcast shape
+        if len(need) > 2 and need[2]:
+            gb = g
+        return gx, gw, gb
+
+    @classmethod
+    def name(cls) -> str:
+        return "NativeBatchNormBackward0"
+
+
+class _LayerNorm(_Norm):
+    @classmethod
+    def name(cls) -> str:
+        return "NativeLayerNormBackward0"
+
+
+class _GroupNorm(_Norm):
+    @classmethod
+    def name(cls) -> str:
+        return "NativeGroupNormBackward0"
+
+
+def _channel_shape(x: Tensor) -> tuple:
+    """Shape that broadcasts a per-channel (dim 1) vector against ``x``."""
+    return (x.shape[1],) + (1,) * (x.dim() - 2)
+
+
+def _per_channel(t: Tensor | None, x: Tensor) -> Tensor | None:
+    if t is None or x.dim() <= 2:
+        return t
+    return t.reshape(_channel_shape(x))
+
+
+def _check_channels(name: str, t: Tensor | None, c: int) -> None:
+    if t is not None and t.numel() != c:
+        raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+
+
+def _size_prod(sizes: Sequence[int]) -> int:
+    return math.prod(sizes)
+
+
+def _verify_batch_size(size: Any) -> None:
+    if size[0] * _size_prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def _verify_spatial_size(size: Any) -> None:
+    if _size_prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
+
+
+def _bump(*ts: Tensor | None) -> None:
+    """Running statistics were updated in place: bump their version counters like an in-place op."""
+    for t in ts:
+        if t is not None:
+            t._vc[0] += 1
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) over the batch and spatial dims.
+
+    In training the batch statistics are used and ``running_mean``/``running_var`` (if given) are
+    updated in place with ``momentum`` (the variance unbiased); otherwise the running statistics are used.
+
+    >>> F.batch_norm(ember.tensor([[1.], [3.]]), None, None, training=True)
+    tensor([[-1.0000],
+            [ 1.0000]])
+    """
+    if input.dim() < 2:
+        wrap_dim(1, input.dim())  # PyTorch's IndexError for the missing channel dim
+    if training:
+        _verify_batch_size(input.shape)
+    c = input.shape[1]
+    _check_channels("weight", weight, c)
+    _check_channels("bias", bias, c)
+    _check_channels("running_mean", running_mean, c)
+    _check_channels("running_var", running_var, c)
+    x = to_float(input)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        return _affine_eval(x, running_mean, running_var, weight, bias, eps)
+    axes = (0,) + tuple(range(2, x.dim()))
+    running = None
+    if running_mean is not None and running_var is not None:
+        running = (running_mean._data, running_var._data, 0.0 if momentum is None else momentum)
+    out = _Norm.apply(x, _per_channel(weight, x), _per_channel(bias, x), axes=axes, eps=eps, running=running)
+    if running is not None:
+        _bump(running_mean, running_var)
+    return out
+
+
+def _affine_eval(x: Tensor, rm: Tensor, rv: Tensor, weight: Tensor | None, bias: Tensor | None,
+                 eps: float) -> Tensor:
+    """Inference-mode batch norm, ``x * scale + shift``: per-channel scale/shift first, then two passes over x."""
+    with no_grad():
+        inv = (rv.to(x.dtype) + eps).rsqrt()
+        mean = rm.to(x.dtype)
+    scale = inv if weight is None else weight * inv
+    shift = -mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return x * _per_channel(scale, x) + _per_channel(shift, x)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial dims.
+
+    >>> F.instance_norm(ember.tensor([[[1., 3.]]])).shape
+    ember.Size([1, 1, 2])
+    """
+    if input.dim() < 2:
+        wrap_dim(1, input.dim())
+    if use_input_stats:
+        _verify_spatial_size(input.shape)
+    c = input.shape[1]
+    _check_channels("weight", weight, c)
+    _check_channels("bias", bias, c)
+    _check_channels("running_mean", running_mean, c)
+    _check_channels("running_var", running_var, c)
+    x = to_float(input)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        return _affine_eval(x, running_mean, running_var, weight, bias, eps)
+    axes = tuple(range(2, x.dim()))
+    running = None
+    if running_mean is not None and running_var is not None:
+        running = (running_mean._data, running_var._data, momentum)
+    out = _Norm.apply(x, _per_channel(weight, x), _per_channel(bias, x), axes=axes, eps=eps, running=running)
+    if running is not None:
+        _bump(running_mean, running_var)
+    return out
+
+
+def _shape_tuple(normalized_shape: Any) -> tuple:
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(s) for s in normalized_shape)
+
+
+def _check_normalized(input: Tensor, shape: tuple, weight: Tensor | None, bias: Tensor | None) -> None:
+    k = len(shape)
+    if k == 0:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+                           "one element, but got normalized_shape = []")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {list(shape)}")
+    if input.dim() < k or tuple(input.shape[input.dim() - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims, then scale by ``weight`` and shift by ``bias``.
+
+    >>> F.layer_norm(ember.tensor([[1., 3.]]), [2])
+    tensor([[-1.0000,  1.0000]])
+    """
+    shape = _shape_tuple(normalized_shape)
+    _check_normalized(input, shape, weight, bias)
+    x = to_float(input)
+    axes = tuple(range(x.dim() - len(shape), x.dim()))
+    return _LayerNorm.apply(x, weight, bias, axes=axes, eps=eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Split the channels (dim 1) into ``num_groups`` groups and normalise each group of each sample.
+
+    >>> F.group_norm(ember.ones(2, 4, 3), 2).shape
+    ember.Size([2, 4, 3])
+    """
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
+                           f"of shape {list(input.shape)} and num_groups={num_groups}")
+    _verify_batch_size([n * c // num_groups, num_groups] + list(input.shape[2:]))
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    x = to_float(input)
+    gshape = (n, num_groups, -1 if x.numel() else (c // num_groups) * _size_prod(x.shape[2:]))
+    return _GroupNorm.apply(x, _per_channel(weight, x), _per_channel(bias, x), gshape=gshape, axes=(2,), eps=eps)
+
+
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """``x / sqrt(mean(x**2) + eps) * weight`` over the trailing ``normalized_shape`` dims.
+
+    ``eps=None`` uses the machine epsilon of the input's dtype, as PyTorch.
+
+    >>> F.rms_norm(ember.tensor([[3., 4.]]), [2])
+    tensor([[0.8485, 1.1314]])
+    """
+    shape = _shape_tuple(normalized_shape)
+    _check_normalized(input, shape, weight, None)
+    x = to_float(input)
+    if eps is None:
+        import numpy as np
+        eps = float(np.finfo(x._data.dtype).eps) if x._data.dtype.kind == "f" else 1.1920928955078125e-07
+    dims = tuple(range(x.dim() - len(shape), x.dim()))
+    y = x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt()
+    return y if weight is None else y * weight
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Divide each element by ``(k + alpha/size * sum of squares over `size` neighbouring channels) ** beta``.
+
+    >>> F.local_response_norm(ember.ones(1, 3, 2), 2).shape
+    ember.Size([1, 3, 2])
+    """
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    from ..._ops.join import cat
+    from ..._creation import zeros
+    sq = input * input
+    c = input.shape[1]
+    before, after = size // 2, (size - 1) // 2
+    pads = []
+    if before:
+        pads.append(zeros((input.shape[0], before) + tuple(input.shape[2:]), dtype=sq.dtype, device=sq.device))
+    pads.append(sq)
+    if after:
+        pads.append(zeros((input.shape[0], after) + tuple(input.shape[2:]), dtype=sq.dtype, device=sq.device))
+    padded = cat(pads, 1) if len(pads) > 1 else sq
+    # window sum along channels: one slice per window offset (size is small), never per element
+    total = padded.narrow(1, 0, c)
+    for j in range(1, size):
+        total = total + padded.narrow(1, j, c)
+    div = (total * (alpha / size) + k) ** beta
+    return input / div
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``.
+
+    >>> F.normalize(ember.tensor([[3., 4.]]))
+    tensor([[0.6000, 0.8000]])
+    """
+    from ..._ops._util import write_out
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps)
+    return write_out(input / denom, out)
