@@ -120,8 +120,11 @@ cpu = device("cpu")
 
 
 def to_device(d: Any) -> device:
-    """Normalise a device argument for a tensor (None and any CPU device mean the ``cpu`` object)."""
-    if d is None:
+    """Normalise a device argument for a tensor: None and any CPU device mean the ``cpu`` object, and
+    an index-less accelerator means its device 0 (a tensor's device always has an index, as in PyTorch)."""
+    if d is None or d is cpu:
         return cpu
     d = device(d)
-    return cpu if d.type == "cpu" else d
+    if d.type == "cpu":
+        return cpu
+    return device(d.type, 0) if d.index is None else d

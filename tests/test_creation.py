@@ -169,7 +169,6 @@ ERRORS = {
     "full_int_size": lambda m: m.full(2, 1.),
     "arange_bad_sign": lambda m: m.arange(0, 5, -1),
     "arange_zero_step": lambda m: m.arange(0, 5, 0),
-    "arange_int_zero_step": lambda m: m.arange(0, 2.5, 0.5, dtype=m.int64),
     "arange_nan": lambda m: m.arange(0, float("nan")),
     "arange_inf": lambda m: m.arange(0, float("inf")),
     "arange_bool": lambda m: m.arange(3, dtype=m.bool),
@@ -194,6 +193,12 @@ def test_creation_errors_match_torch(name):
     torch = torch_or_skip()
     fn = ERRORS[name]
     assert_same_error(lambda: fn(ember), lambda: fn(torch))
+
+
+def test_arange_integer_dtype_truncated_zero_step():
+    # torch 2.13 CPU raises ValueError here (some builds die of SIGFPE, so torch is not called)
+    with pytest.raises(ValueError, match="step must be nonzero"):
+        ember.arange(0, 2.5, 0.5, dtype=ember.int64)
 
 
 def test_ragged_message_names_the_lengths():

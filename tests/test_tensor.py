@@ -298,3 +298,38 @@ def test_device_objects():
     assert str(torch.zeros(1, device="cpu:0").device) == "cpu"
     with pytest.raises(RuntimeError, match="no backend for device type 'mps'"):
         ember.zeros(1, device="mps")
+
+
+def _cuda_or_skip():
+    cupy = pytest.importorskip("cupy")
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            pytest.skip("no CUDA device")
+    except Exception:  # noqa: BLE001 - CuPy without a driver
+        pytest.skip("no CUDA device")
+    return cupy
+
+
+def test_cuda_tensors_round_trip_and_print():
+    _cuda_or_skip()
+    x = ember.tensor([1.5, 2.5], device="cuda")
+    assert x.device == ember.device("cuda:0") and x.is_cuda and x.type() == "torch.cuda.FloatTensor"
+    assert repr(x) == "tensor([1.5000, 2.5000], device='cuda:0')"
+    assert repr(ember.tensor([1, 2], device="cuda").double()) == \
+        "tensor([1., 2.], device='cuda:0', dtype=ember.float64)"
+    assert x.tolist() == [1.5, 2.5] and x.cpu().device is ember.device("cpu")
+    with pytest.raises(TypeError):
+        x.numpy()
+    z = ember.tensor([1., 2.], requires_grad=True)
+    zc = z.to("cuda")
+    assert zc.grad_fn.name() == "ToCopyBackward0" and zc.device == ember.device("cuda", 0)
+    (zc * zc).sum().backward()
+    assert z.grad.device is ember.device("cpu") and z.grad.tolist() == [2., 4.]
+    for t in (ember.zeros(2, device="cuda"), ember.arange(3, device="cuda"), ember.rand(2, device="cuda"),
+              ember.randn(2, device="cuda"), ember.randint(0, 3, (2,), device="cuda"), ember.eye(2, device="cuda"),
+              ember.full((2,), 1., device="cuda"), ember.zeros_like(x), ember.rand_like(x), x.new_tensor([1.]),
+              ember.empty(3, device="cuda").uniform_(), ember.multinomial(ember.ones(3, device="cuda"), 2),
+              pickle.loads(pickle.dumps(x)), copy.deepcopy(x)):
+        assert t.device == ember.device("cuda:0")
+    with pytest.raises(RuntimeError, match="same device"):
+        ember.zeros(2, device="cuda") + ember.zeros(2)

@@ -25,7 +25,9 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", 
 
 class MatMul(Node):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        if self._recording:  # a is needed only for db, b only for da
+            needs = self.needs_input_grad
+            self.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         return a @ b
 
     def backward(self, g):

@@ -10,8 +10,9 @@ from typing import Any
 
 from .. import _dtype as D
 from .._device import device as _device_cls, to_device
-from ..autograd.graph import Node
-from ._util import Tensor, method
+from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.graph import Node, record_function
+from ._util import Tensor, _wrap, method
 
 __all__ = ["clone"]
 
@@ -29,30 +30,32 @@ class Cast(Node):
 
 
 class ToDevice(Node):
-    def forward(self, x, target=None):
-        from .._backend import backend_for
-        self.source = self._device
-        return backend_for(target).asarray(x) if target.type != "cpu" else _to_host(x, self._device)
+    """A copy to another device. Its output lives on the target, so it is recorded by hand
+    (``Node.apply`` would wrap the result with the source device's array module)."""
 
     def backward(self, g):
         return g.to(self.source)
 
     @classmethod
     def apply_to(cls, x: Tensor, target: _device_cls) -> Tensor:
-        out = cls.apply(x, target=target)
-        out._device = target
-        if out._grad_fn is not None:
-            out._grad_fn._device = target
+        from .._backend import backend_for
+        source = x._device
+        if target.type == "cpu":
+            arr = backend_for(source).to_numpy(x._data)
+        elif source.type == "cpu":
+            arr = backend_for(target).asarray(x._data)
+        else:  # between two GPUs: through the host, simple and correct
+            arr = backend_for(target).asarray(backend_for(source).to_numpy(x._data))
+        out = _wrap(arr, target)
+        if x._requires_grad and _grad_state.enabled:
+            node = cls.__new__(cls)
+            node.source = source
+            record_function(node, (x,), (out,))
         return out
 
     @classmethod
     def name(cls) -> str:
         return "ToCopyBackward0"
-
-
-def _to_host(x: Any, dev: Any) -> Any:
-    from .._backend import backend_for
-    return backend_for(dev).to_numpy(x)
 
 
 class Clone(Node):

@@ -3,3 +3,4 @@ from .parameter import Parameter, UninitializedParameter, UninitializedBuffer, B
 from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from . import init, functional  # noqa: F401
+from . import utils  # noqa: F401,E402

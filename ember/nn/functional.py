@@ -13,3 +13,6 @@ from ._functional.misc import *  # noqa: F401,F403
 from ._functional.loss import _legacy_reduction as _legacy_reduction_for_module  # noqa: F401
 from ._functional.padding import *  # noqa: F401,F403
 from ._functional.conv import *  # noqa: F401,F403
+from ._functional.pooling import *  # noqa: F401,F403
+from ._functional.fold import *  # noqa: F401,F403
+from ._functional.upsampling import *  # noqa: F401,F403

@@ -175,7 +175,7 @@ def _foreign_to_tensor(value: Any) -> Any:
         value = value.detach()
     if hasattr(value, "cpu"):
         value = value.cpu()
-    return _wrap(np.array(value), _cpu())
+    return _wrap(np.array(value.numpy() if hasattr(value, "numpy") else value), _cpu())
 
 
 def _cpu() -> Any:

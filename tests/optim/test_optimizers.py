@@ -13,7 +13,9 @@ torch = torch_or_skip()
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((8, 4)).astype(np.float32)
-Y = rng.standard_normal((8, 3)).astype(np.float32)
+# the targets sit far from the start, so adaptive optimizers are still descending after 100 steps: near the
+# optimum their normalised steps turn chaotic and last-bit differences would grow
+Y = (rng.standard_normal((8, 3)) + 3).astype(np.float32)
 W0 = rng.standard_normal((3, 4)).astype(np.float32)
 B0 = rng.standard_normal(3).astype(np.float32)
 
@@ -324,7 +326,7 @@ def test_complex_params_match_torch():
             opt = getattr(fw.optim, name)([z], lr=0.05)
             for _ in range(20):
                 opt.zero_grad()
-                (z * z.conj()).real.sum().backward()
+                (z.abs() ** 2).sum().backward()
                 opt.step()
             out.append(z.detach().numpy())
         np.testing.assert_allclose(out[1], out[0], atol=1e-5, err_msg=name)
@@ -368,7 +370,7 @@ ERRORS = [
     ("params not tensors", lambda fw, p: fw.optim.SGD([1.0, 2.0], lr=0.1)),
     ("empty parameter list", lambda fw, p: fw.optim.Adam([])),
     ("non-leaf", lambda fw, p: fw.optim.SGD([p * 2], lr=0.1)),
-    ("set of params", lambda fw, p: fw.optim.SGD({p}, lr=0.1)),
+    ("set of params in a group", lambda fw, p: fw.optim.SGD([{"params": {p}}], lr=0.1)),
     ("param in two groups", lambda fw, p: fw.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)),
     ("required lr missing", lambda fw, p: fw.optim.Optimizer([p], {"lr": fw.optim.optimizer.required})),
     ("rho out of range", lambda fw, p: fw.optim.Adadelta([p], rho=1.5)),
@@ -386,6 +388,8 @@ ERRORS = [
 
 @pytest.mark.parametrize("make", [e[1] for e in ERRORS], ids=[e[0] for e in ERRORS])
 def test_bad_arguments_raise_torch_errors(make):
+    import torch.optim.optimizer  # noqa: F401  (``required`` lives there)
+    import ember.optim.optimizer  # noqa: F401
     assert_same_error(lambda: make(ember, ember.nn.Parameter(ember.ones(2))),
                       lambda: make(torch, torch.nn.Parameter(torch.ones(2))))
 

@@ -123,6 +123,11 @@ def threshold_(input: Tensor, threshold_: float, value: float) -> Tensor:
     return threshold(input, threshold_, value, True)
 
 
+def _inplace_composite(input: Tensor, fn: Any) -> Tensor:
+    """In-place form of an activation built from several ops: they save a clone, not the overwritten input."""
+    return _inplace(input, lambda t: fn(t.clone()) if t.requires_grad else fn(t))
+
+
 def _where(cond: Tensor, a: Tensor, b: Any) -> Tensor:
     from ..._ops.pointwise import where
     return where(cond, a, b)
@@ -131,7 +136,7 @@ def _where(cond: Tensor, a: Tensor, b: Any) -> Tensor:
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise (composite: double backward for free)."""
     fn = lambda x: _where(x > 0, x, alpha * (x.clamp(max=0).exp() - 1))  # noqa: E731
-    return _inplace(input, fn) if inplace else fn(input)
+    return _inplace_composite(input, fn) if inplace else fn(input)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -144,14 +149,14 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     fn = lambda x: _SELU_SCALE * elu(x, _SELU_ALPHA)  # noqa: E731
-    return _inplace(input, fn) if inplace else fn(input)
+    return _inplace_composite(input, fn) if inplace else fn(input)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     fn = lambda x: _where(x > 0, x, alpha * ((x.clamp(max=0) / alpha).exp() - 1))  # noqa: E731
-    return _inplace(input, fn) if inplace else fn(input)
+    return _inplace_composite(input, fn) if inplace else fn(input)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -167,12 +172,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     fn = lambda x: x * x.sigmoid()  # noqa: E731
-    return _inplace(input, fn) if inplace else fn(input)
+    return _inplace_composite(input, fn) if inplace else fn(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     fn = lambda x: x * softplus(x).tanh()  # noqa: E731
-    return _inplace(input, fn) if inplace else fn(input)
+    return _inplace_composite(input, fn) if inplace else fn(input)
 
 
 class Softplus(Node):
@@ -201,12 +206,12 @@ def softsign(input: Tensor) -> Tensor:
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     fn = lambda x: x * hardtanh(x + 3, 0.0, 6.0) / 6  # noqa: E731
-    return _inplace(input, fn) if inplace else fn(input)
+    return _inplace_composite(input, fn) if inplace else fn(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     fn = lambda x: hardtanh(x + 3, 0.0, 6.0) / 6  # noqa: E731
-    return _inplace(input, fn) if inplace else fn(input)
+    return _inplace_composite(input, fn) if inplace else fn(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -271,6 +276,9 @@ class Softmax(Node):
     def forward(self, x, dim=-1):
         self.dim = dim
         xp = self.xp
+        if x.size == 0:  # max has no identity on an empty reduction
+            self.save_for_backward(x)
+            return x.copy()
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
         y = e / e.sum(axis=dim, keepdims=True)
         self.save_for_backward(y)
@@ -286,6 +294,9 @@ class LogSoftmax(Node):
     def forward(self, x, dim=-1):
         self.dim = dim
         xp = self.xp
+        if x.size == 0:
+            self.save_for_backward(x)
+            return x.copy()
         shifted = x - x.max(axis=dim, keepdims=True)
         y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         self.save_for_backward(y)

@@ -20,7 +20,9 @@ __all__ = ["linear", "bilinear"]
 
 class Linear(Node):
     def forward(self, x, w, b=None):
-        self.save_for_backward(x, w)
+        if self._recording:  # x is needed only for dW, w only for dx
+            needs = self.needs_input_grad
+            self.save_for_backward(x if needs[1] else None, w if needs[0] else None)
         y = x @ w.T
         if b is not None:
             y += b  # in place: y is a fresh array

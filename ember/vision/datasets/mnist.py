@@ -124,11 +124,22 @@ class MNIST(Dataset):
 
 def _to_image(img: np.ndarray) -> Any:
     """A PIL image when Pillow is installed (as torchvision), else the uint8 HxW array."""
-    try:
-        from PIL import Image
-    except ImportError:
-        return img
-    return Image.fromarray(img, mode="L") if hasattr(Image, "fromarray") else img
+    image = _pil_image()
+    return image.fromarray(img, mode="L") if image is not None else img
+
+
+_PIL: list = []
+
+
+def _pil_image() -> Any:
+    """PIL's Image module or None, looked up once (a failed import is slow to repeat per sample)."""
+    if not _PIL:
+        try:
+            from PIL import Image
+        except ImportError:
+            Image = None
+        _PIL.append(Image)
+    return _PIL[0]
 
 
 class FashionMNIST(MNIST):
