@@ -63,6 +63,8 @@ def test_activation_parity(name, kw, r, dt):
     torch = torch_or_skip()
     rng = np.random.default_rng(0)
     tol = 1e-5 if dt == np.float32 else 1e-10
+    if name in ("celu", "hardsigmoid") and dt == np.float64:
+        tol = 1e-7  # PyTorch's float64 kernels use float32 constants (1/alpha, 1/6): ember is the exact one
     for shape in [(3, 4, 6), (), (5,)]:
         a = rng.uniform(-r, r, shape).astype(dt)
         assert_parity(_fn(name, kw), lambda t: getattr(torch.nn.functional, name)(t, **kw), [a], atol=tol, rtol=tol)
@@ -167,6 +169,8 @@ def test_module_repr_matches_torch(cls, args, kw):
     e, t = getattr(nn, cls)(*args, **kw), getattr(torch.nn, cls)(*args, **kw)
     assert repr(e) == repr(t)
     assert list(e.state_dict()) == list(t.state_dict())
+    if cls == "LazyLinear":
+        return  # uninitialized parameters have no shape
     assert [tuple(v.shape) for v in e.state_dict().values()] == [tuple(v.shape) for v in t.state_dict().values()]
 
 
@@ -186,7 +190,11 @@ def test_module_forward_parity(cls, args, kw, dt):
         a = a[..., :3].copy()
     if cls == "PReLU" and args:
         a = a[:, :3].copy()
+    if cls == "GLU" and args:
+        a = a[..., :2, :].copy().transpose(0, 2, 1, 3).copy()  # an even dim 1
     tol = 1e-5 if dt == np.float32 else 1e-10
+    if cls in ("CELU", "Hardsigmoid") and dt == np.float64:
+        tol = 1e-7  # see test_activation_parity
     assert_parity(e, t, [a], atol=tol, rtol=tol)
     # parameter gradients too
     ps_e, ps_t = list(e.parameters()), list(t.parameters())

@@ -258,8 +258,9 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
     from ..._random import rand
-    slopes = rand(input.shape, dtype=input.dtype) * (upper - lower) + lower
-    return _where(input >= 0, input, input * slopes)
+    slopes = rand(input.shape, dtype=input.dtype, device=input.device) * (upper - lower) + lower
+    fn = lambda x: _where(x >= 0, x, x * slopes)  # noqa: E731
+    return _inplace_composite(input, fn) if inplace else fn(input)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:

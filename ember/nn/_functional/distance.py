@@ -12,7 +12,13 @@ from typing import Any
 from ..._ops._util import Tensor, as_tensor, to_float, wrap_dim
 from ...autograd.graph import Node
 
-__all__ = ["pairwise_distance", "cosine_similarity", "pdist", "cdist"]
+# cdist is ``torch.cdist`` in PyTorch (not in nn.functional): defined here, exported by the package if wanted
+__all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
+
+
+def _c_name(dt: Any) -> str:
+    from ..._ops._util import _torch_name
+    return _torch_name(dt)
 
 
 class _ClampMinPassThrough(Node):
@@ -52,11 +58,12 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     tensor([0.7071])
     """
     from ..._ops.shape import broadcast_tensors
-    x1, x2 = to_float(as_tensor(x1)), to_float(as_tensor(x2))
-    if x1.dtype is not x2.dtype:
-        from ... import _dtype as D
-        dt = D.result_type_of(x1, x2)
-        x1, x2 = x1.to(dt), x2.to(dt)
+    from ... import _dtype as D
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    dt = D.result_type_of(x1, x2)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_c_name(dt)}")
+    x1, x2 = x1.to(dt), x2.to(dt)
     x1, x2 = broadcast_tensors(x1, x2)
     d = wrap_dim(dim, x1.dim())
     n1 = _ClampMinPassThrough.apply(x1.norm(2, d, keepdim=True), eps=eps)

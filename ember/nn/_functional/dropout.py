@@ -80,10 +80,14 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     _check_p(p)
     if not training or p == 0:
         return input
-    alpha_p = -_SELU_ALPHA * _SELU_SCALE
-    a = 1.0 / math.sqrt((alpha_p ** 2 * p + 1) * (1 - p))
+    if p == 1:
+        fn = lambda x: x * 0.0  # noqa: E731
+        return _inplace(input, fn) if inplace else fn(input)
+    alpha = _SELU_ALPHA * _SELU_SCALE
+    a = 1.0 / math.sqrt((alpha ** 2 * p + 1) * (1 - p))
     keep = _bernoulli_mask(tuple(input.shape), 1 - p, input)
-    b = (1 - keep) * (alpha_p * a) + alpha_p * a * p
+    # dropped units go to SELU's saturation value; the affine (a, b) restores mean 0 and variance 1
+    b = (keep - 1 + p) * (alpha * a)
     fn = lambda x: x * keep * a + b  # noqa: E731
     return _inplace(input, fn) if inplace else fn(input)
 
@@ -92,10 +96,13 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     _check_p(p)
     if not training or p == 0:
         return input
-    alpha_p = -_SELU_ALPHA * _SELU_SCALE
-    a = 1.0 / math.sqrt((alpha_p ** 2 * p + 1) * (1 - p))
+    if p == 1:
+        fn = lambda x: x * 0.0  # noqa: E731
+        return _inplace(input, fn) if inplace else fn(input)
+    alpha = _SELU_ALPHA * _SELU_SCALE
+    a = 1.0 / math.sqrt((alpha ** 2 * p + 1) * (1 - p))
     shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
     keep = _bernoulli_mask(shape, 1 - p, input)
-    b = (1 - keep) * (alpha_p * a) + alpha_p * a * p
+    b = (keep - 1 + p) * (alpha * a)
     fn = lambda x: x * keep * a + b  # noqa: E731
     return _inplace(input, fn) if inplace else fn(input)

@@ -244,7 +244,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     nbags = offs.size
     bag = (np.searchsorted(offs, np.arange(n), side="right") - 1).astype(np.int64)
     idx = input.cpu().numpy().astype(np.int64, copy=False)
-    _check_range(idx, num)
+    bad = np.flatnonzero((idx < 0) | (idx >= num))
+    if bad.size:
+        raise RuntimeError(f"Index {int(bad[0])} of input takes value {int(idx[bad[0]])} which is not in the valid "
+                           f"range [0, {num})")
     keep = None
     if padding_idx is not None:
         keep = idx != padding_idx
