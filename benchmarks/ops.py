@@ -50,6 +50,8 @@ def chain_workloads(torch) -> list:
 
     ex = ember.randn(8, requires_grad=True)
     tx = torch.randn(8, requires_grad=True) if torch else None
+    if torch is None:  # ember only (smoke test)
+        return [("chain50 forward, recorded (per op)", lambda: chain(ember, ex), None, 1, 50)]
 
     def e_fwd():
         with ember.no_grad():

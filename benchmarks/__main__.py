@@ -1,0 +1,76 @@
+"""Run every benchmark and (with --write) regenerate docs/performance.md's tables.
+
+    python -m benchmarks            # print the tables
+    python -m benchmarks --write    # also rewrite the generated section of docs/performance.md
+    python -m benchmarks --quick    # one repetition of each (CI smoke test)
+
+Measured in one process: ember and PyTorch alternate, several repetitions, medians.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import time
+
+from . import ops, training
+
+BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
+
+
+def _machine() -> str:
+    import numpy as np
+    cfg = ""
+    try:
+        info = np.show_config(mode="dicts")  # numpy >= 1.25
+        cfg = info["Build Dependencies"]["blas"]["name"]
+    except Exception:  # noqa: BLE001 - informational only
+        pass
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, NumPy {np.__version__} ({cfg or 'BLAS ?'})")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--write", action="store_true")
+    p.add_argument("--threads", type=int, default=None, help="PyTorch threads (default: its own choice)")
+    args = p.parse_args()
+    try:
+        import torch
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        tver = torch.__version__
+    except ImportError:
+        torch, tver = None, "absent"
+    op_rows = []
+    for name, e_fn, t_fn, number, per in ops.chain_workloads(torch) + ops.large_workloads(torch):
+        r = ops.compare(name, e_fn, t_fn, 1 if args.quick else number, 1 if args.quick else 7)
+        r["ember_us"] /= per
+        r["torch_us"] /= per
+        op_rows.append(r)
+    train_rows = training.run(list(training.WORKLOADS), args.quick, torch)
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {_machine()}; PyTorch {tver} "
+             f"({torch.get_num_threads() if torch else '-'} threads); OMP/OPENBLAS threads = "
+             f"{os.environ.get('OMP_NUM_THREADS', 'default')}/{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}.",
+             "", "| op workload | ember | PyTorch | ratio |", "| --- | ---: | ---: | ---: |"]
+    for r in op_rows:
+        lines.append(f"| {r['name']} | {r['ember_us']:.2f} us | {r['torch_us']:.2f} us | {r['ratio']:.2f} |")
+    lines += ["", "| training step | ember ms | PyTorch ms | ratio |", "| --- | ---: | ---: | ---: |"]
+    for r in train_rows:
+        lines.append(f"| {r['name']} | {r['ember_ms']:.2f} | {r['torch_ms']:.2f} | {r['ratio']:.2f} |"
+                     + (f" {r['note']}" if r["note"] else ""))
+    table = "\n".join(lines)
+    print(table)
+    if args.write:
+        path = os.path.join(os.path.dirname(__file__), "..", "docs", "performance.md")
+        text = open(path).read()
+        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), BEGIN + "\n" + table + "\n" + END, text,
+                      flags=re.S)
+        with open(path, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
