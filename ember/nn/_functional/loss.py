@@ -159,10 +159,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         if target.dim() != 0:
             raise RuntimeError(f"1D target tensor expected, multi-target not supported")
         input, target = input.unsqueeze(0), target.unsqueeze(0)
-    elif input.shape[0] != target.shape[0] or tuple(input.shape[2:]) != tuple(target.shape[1:]):
-        if input.dim() == 2 and target.dim() == 1:
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                             f"({target.shape[0]}).")
+    elif target.dim() == 0 or input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.dim() else 1}).")
+    elif tuple(input.shape[2:]) != tuple(target.shape[1:]):
         raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
                            f"{list(target.shape)}")
     if weight is not None and weight.numel() != input.shape[1]:
