@@ -67,31 +67,45 @@ def col2im(xp: Any, cols: Any, shape: tuple, stride: tuple, dilation: tuple) -> 
     return out
 
 
+def _group_matmul(xp: Any, a: Any, b: Any, trans_b: bool = False) -> Any:
+    """``a[g] @ b[g]`` (or ``b[g].T``) for each group: 2-D GEMMs, which NumPy always sends to BLAS
+    (its batched matmul takes a slow non-BLAS loop for transposed or broadcast operands)."""
+    groups = a.shape[0]
+    if groups == 1:
+        return (a[0] @ (b[0].T if trans_b else b[0]))[None]
+    out = xp.empty((groups, a.shape[1], b.shape[1] if trans_b else b.shape[2]), dtype=xp.result_type(a, b))
+    for i in range(groups):
+        xp.matmul(a[i], b[i].T if trans_b else b[i], out=out[i])
+    return out
+
+
+def _prod(t: tuple) -> int:
+    p = 1
+    for s in t:
+        p *= s
+    return p
+
+
 def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups: int) -> Any:
     """Cross-correlation of a padded input (N, C, *S) with weight (O, C/groups, *k): (N, O, *out)."""
     nd = w.ndim - 2
     kernel = w.shape[2:]
-    n, c = x.shape[:2]
+    n = x.shape[0]
     o, cg = w.shape[:2]
     win = windows(xp, x, kernel, stride, dilation)           # (N, C, *out, *k) view
     out_sp = win.shape[2:2 + nd]
-    p = 1
-    for s in out_sp:
-        p *= s
-    k = 1
-    for s in kernel:
-        k *= s
-    wm = w.reshape(groups, o // groups, cg * k)
+    p, k = _prod(out_sp), _prod(kernel)
+    wm = xp.ascontiguousarray(w).reshape(groups, o // groups, cg * k)
     sp = tuple(range(2, 2 + nd))
     kk = tuple(range(2 + nd, 2 + 2 * nd))
-    if cg * k <= _BATCHED_MAX_ROWS or n == 1:
+    if cg * k <= _BATCHED_MAX_ROWS:
         # per-sample columns (N, G, Cg*K, P): W @ cols lands directly in (N, O, P)
         cols = win.transpose((0, 1) + kk + sp).reshape(n, groups, cg * k, p)
         y = xp.matmul(wm, cols)
         return y.reshape((n, o) + out_sp)
     # one GEMM per group over all samples: cols (G, Cg*K, N*P)
     cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
-    y = xp.matmul(wm, cols)                                  # (G, O/G, N*P)
+    y = _group_matmul(xp, wm, cols)                          # (G, O/G, N*P)
     y = y.reshape((o, n) + out_sp)
     return xp.ascontiguousarray(xp.swapaxes(y, 0, 1))
 
@@ -106,19 +120,13 @@ def conv_weight(xp: Any, x: Any, g: Any, kernel: tuple, stride: tuple, dilation:
     out_sp = g.shape[2:]
     # the window view may hold more positions than g when the padded input has slack at the end
     win = win[(slice(None), slice(None)) + tuple(slice(0, s) for s in out_sp)]
-    p = 1
-    for s in out_sp:
-        p *= s
-    k = 1
-    for s in kernel:
-        k *= s
+    p, k = _prod(out_sp), _prod(kernel)
     sp = tuple(range(2, 2 + nd))
     kk = tuple(range(2 + nd, 2 + 2 * nd))
     # columns (G, Cg*K, N*P) as in conv_forward's big-GEMM layout; gw = g (G, O/G, N*P) @ cols^T
     cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
-    cols = xp.swapaxes(cols, 1, 2)
     gm = g.reshape(n, groups, o // groups, p).transpose(1, 2, 0, 3).reshape(groups, o // groups, n * p)
-    gw = xp.matmul(gm, cols)                                                    # (G, O/G, Cg*K)
+    gw = _group_matmul(xp, gm, cols, trans_b=True)                             # (G, O/G, Cg*K)
     return gw.reshape((o, cg) + tuple(kernel))
 
 
@@ -128,19 +136,17 @@ def conv_input(xp: Any, g: Any, w: Any, shape: tuple, stride: tuple, dilation: t
     ``shape`` is the padded input's shape; this is also the forward of a transposed convolution.
     """
     nd = w.ndim - 2
-    kernel = w.shape[2:]
+    kernel = tuple(w.shape[2:])
     n, o = g.shape[:2]
     cg = w.shape[1]
-    out_sp = g.shape[2:]
-    p = 1
-    for s in out_sp:
-        p *= s
-    k = 1
-    for s in kernel:
-        k *= s
-    wt = xp.swapaxes(w.reshape(groups, o // groups, cg * k), 1, 2)             # (G, Cg*K, O/G)
-    cols = xp.matmul(wt, g.reshape(n, groups, o // groups, p))                 # (N, G, Cg*K, P)
-    cols = cols.reshape((n, groups * cg) + tuple(kernel) + tuple(out_sp))
+    out_sp = tuple(g.shape[2:])
+    p, k = _prod(out_sp), _prod(kernel)
+    wt = xp.swapaxes(w.reshape(groups, o // groups, cg * k), 1, 2)             # (G, Cg*K, O/G) view
+    gm = g.reshape(n, groups, o // groups, p).transpose(1, 2, 0, 3).reshape(groups, o // groups, n * p)
+    cols = _group_matmul(xp, wt, gm)                                            # (G, Cg*K, N*P)
+    cols = cols.reshape((groups * cg,) + kernel + (n,) + out_sp)
+    # view as (N, C, *k, *out) for col2im (each offset's block is a strided (N, C, *out) view)
+    cols = cols.transpose((nd + 1, 0) + tuple(range(1, nd + 1)) + tuple(range(nd + 2, 2 * nd + 2)))
     return col2im(xp, cols, shape, stride, dilation)
 
 

@@ -166,25 +166,31 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
                 continue
             out_meta = node._out_meta
             pre_hooks = node._pre_hooks
-            grads_out = []
-            any_grad = False
-            for k in range(len(out_meta)):
-                g = buf.get(k)
-                if g is not None:
-                    any_grad = True
-                    if pre_hooks and k in pre_hooks:
-                        g = _run_pre_hooks(node, k, g)
-                    if capture_keys:
-                        for j in capture_keys.get((id(node), k), ()):
-                            captured[j] = g
-                elif node.materialize_grads:
-                    g = _zeros_for(node, k)
-                grads_out.append(g)
-            if pre_hooks and -1 in pre_hooks:
-                for hook in pre_hooks[-1]:
-                    r = hook(tuple(grads_out))
-                    if r is not None:
-                        grads_out = list(r)
+            if len(out_meta) == 1 and not pre_hooks and not capture_keys:  # the common case
+                g = buf.get(0)
+                any_grad = g is not None
+                grads_out = [g if any_grad or not node.materialize_grads else _zeros_for(node, 0)]
+            else:
+                grads_out = []
+                any_grad = False
+                for k in range(len(out_meta)):
+                    g = buf.get(k)
+                    if g is not None:
+                        any_grad = True
+                        if pre_hooks and k in pre_hooks:
+                            g = _run_pre_hooks(node, k, g)
+                        if capture_keys:
+                            for j in capture_keys.get((id(node), k), ()):
+                                captured[j] = g
+                    elif node.materialize_grads:
+                        g = _zeros_for(node, k)
+                    grads_out.append(g)
+                if pre_hooks and -1 in pre_hooks:
+                    for hook in pre_hooks[-1]:
+                        r = hook(tuple(grads_out))
+                        if r is not None:
+                            grads_out = list(r)
+            result = None
             if any_grad and not skip:
                 try:
                     result = node.backward(*grads_out)
@@ -199,15 +205,21 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
                         r = hook(result, tuple(grads_out))
                         if r is not None:
                             result = tuple(r)
-                if len(result) != len(nexts) and (len(result) < len(nexts) or any(
-                        r is not None for r in result[len(nexts):])):  # extra Nones are allowed
+                if len(result) < len(nexts):
                     raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                        f"(expected {len(nexts)}, got {len(result)})")
-                in_meta = node._in_meta
-                i = 0
-                for nxt, nr in nexts:
-                    g = result[i]
-                    if nxt is not None and g is not None:
+                if len(result) > len(nexts) and any(r is not None for r in result[len(nexts):]):
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                       f"(expected {len(nexts)}, got {len(result)})")
+            if not retain_graph and node._saved is not None:
+                node._saved = None
+            # one pass over the edges: route each gradient, and release dependents whose inputs are all in
+            in_meta = node._in_meta
+            i = 0
+            for nxt, nr in nexts:
+                if nxt is not None:
+                    g = result[i] if result is not None else None
+                    if g is not None:
                         if type(g) is not Tensor and not isinstance(g, Tensor):
                             raise TypeError(f"{node.name()} returned a gradient of type {type(g).__name__}, "
                                             "expected a Tensor or None")
@@ -225,15 +237,11 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
                             nb[nr] = nb[nr] + g
                         else:
                             nb[nr] = g
-                    i += 1
-            if not retain_graph and node._saved is not None:
-                node._saved = None
-            for nxt, _ in nexts:  # release dependents whose inputs are all in
-                if nxt is not None:
                     c = deps[nxt] - 1
                     deps[nxt] = c
                     if c == 0:
                         heappush(ready, (-nxt._seq, nxt))
+                i += 1
     finally:
         _state.enabled = prev_mode
     return captured if capture is not None else None

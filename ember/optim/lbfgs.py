@@ -267,6 +267,7 @@ class LBFGS(Optimizer):
                 num_old = len(old_dirs)
                 if al is None:
                     al = [None] * history_size
+                    state["al"] = None  # keeps PyTorch's key order; filled in below
                 q = xp.negative(flat_grad)
                 for i in range(num_old - 1, -1, -1):
                     al[i] = xp.dot(old_stps[i], q) * ro[i]

@@ -188,4 +188,5 @@ def test_errors_match_torch():
     for case in cases:
         assert_same_error(lambda: case(ember, F), lambda: case(torch, tF))
     for case in [lambda m: m.randn(2, 3), lambda m: m.randn(3)]:
-        assert_same_error(lambda: cdist(case(ember), ember.randn(2, 4)), lambda: torch.cdist(case(torch), torch.randn(2, 4)))
+        assert_same_error(lambda: cdist(case(ember), ember.randn(2, 4)),
+                          lambda: torch.cdist(case(torch), torch.randn(2, 4)))

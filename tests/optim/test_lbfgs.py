@@ -1,6 +1,8 @@
 """LBFGS against PyTorch: Rosenbrock with strong-Wolfe line search, a quadratic without, state layout."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -86,7 +88,8 @@ def test_lbfgs_state_dict_round_trip_continues():
     x, _, opt = _solve(ember, "float64", 2, **kw)
     p2 = ember.nn.Parameter(ember.tensor(x))
     opt2 = ember.optim.LBFGS([p2], **kw)
-    opt2.load_state_dict(opt.state_dict())
+    # deep-copied: loading shares state tensors (as in PyTorch), and LBFGS updates prev_flat_grad in place
+    opt2.load_state_dict(copy.deepcopy(opt.state_dict()))
     for o, p in ((opt, opt.param_groups[0]["params"][0]), (opt2, p2)):
         def closure(o=o, p=p):
             o.zero_grad()
