@@ -68,14 +68,22 @@ def col2im(xp: Any, cols: Any, shape: tuple, stride: tuple, dilation: tuple) -> 
 
 
 def _group_matmul(xp: Any, a: Any, b: Any, trans_b: bool = False) -> Any:
-    """``a[g] @ b[g]`` (or ``b[g].T``) for each group: 2-D GEMMs, which NumPy always sends to BLAS
-    (its batched matmul takes a slow non-BLAS loop for transposed or broadcast operands)."""
+    """``a[g] @ b[g]`` (or ``b[g].T``) for each group as 2-D ``dot`` calls.
+
+    ``dot`` always reaches BLAS with transpose flags; NumPy's ``matmul`` can take a non-BLAS loop for
+    transposed or broadcast operands (measured: 2.5 s instead of 1 ms for (6, 50176) @ (50176, 25).T).
+    """
     groups = a.shape[0]
+    # BLAS needs unit stride in one dim: gradients are often broadcast (stride-0) views
+    if 0 in a.strides:
+        a = xp.ascontiguousarray(a)
+    if 0 in b.strides:
+        b = xp.ascontiguousarray(b)
     if groups == 1:
-        return (a[0] @ (b[0].T if trans_b else b[0]))[None]
+        return xp.dot(a[0], b[0].T if trans_b else b[0])[None]
     out = xp.empty((groups, a.shape[1], b.shape[1] if trans_b else b.shape[2]), dtype=xp.result_type(a, b))
     for i in range(groups):
-        xp.matmul(a[i], b[i].T if trans_b else b[i], out=out[i])
+        out[i] = xp.dot(a[i], b[i].T if trans_b else b[i])
     return out
 
 
@@ -101,6 +109,8 @@ def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups
     if cg * k <= _BATCHED_MAX_ROWS:
         # per-sample columns (N, G, Cg*K, P): W @ cols lands directly in (N, O, P)
         cols = win.transpose((0, 1) + kk + sp).reshape(n, groups, cg * k, p)
+        if 0 in cols.strides:
+            cols = xp.ascontiguousarray(cols)
         y = xp.matmul(wm, cols)
         return y.reshape((n, o) + out_sp)
     # one GEMM per group over all samples: cols (G, Cg*K, N*P)

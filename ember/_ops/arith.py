@@ -40,6 +40,9 @@ class Sub(Node):
             gb = -g if self.alpha == 1 else g * (-self.alpha)
         return g, gb
 
+    def fast_backward(self, g):
+        return g, (-g if self.alpha == 1 else g * (-self.alpha)) if self.needs_input_grad[1] else None
+
 
 class Mul(Node):
     def forward(self, a, b):
@@ -53,6 +56,10 @@ class Mul(Node):
         ga = g * b if self.needs_input_grad[0] else None
         gb = g * a if self.needs_input_grad[1] else None
         return ga, gb
+
+    def fast_backward(self, g):
+        a, b = self.saved_arrays
+        return (g * b if self.needs_input_grad[0] else None), (g * a if self.needs_input_grad[1] else None)
 
 
 class Div(Node):
@@ -73,6 +80,9 @@ class Neg(Node):
 
     def backward(self, g):
         return -g
+
+    def fast_backward(self, g):
+        return (-g,)
 
 
 class Pow(Node):

@@ -36,6 +36,13 @@ class MatMul(Node):
         gb = a.mT @ g if self.needs_input_grad[1] else None
         return ga, gb
 
+    def fast_backward(self, g):
+        a, b = self.saved_arrays
+        xp = self.xp
+        ga = g @ xp.swapaxes(b, -1, -2) if self.needs_input_grad[0] else None
+        gb = xp.swapaxes(a, -1, -2) @ g if self.needs_input_grad[1] else None
+        return ga, gb
+
     @classmethod
     def name(cls) -> str:
         return "MmBackward0"

@@ -72,6 +72,10 @@ class Exp(Node):
         y, = self.saved_tensors
         return g * y
 
+    def fast_backward(self, g):
+        y, = self.saved_arrays
+        return (g * y,)
+
 
 class Exp2(Node):
     def forward(self, x):
@@ -191,6 +195,10 @@ class Sin(Node):
         x, = self.saved_tensors
         return g * cos(x)
 
+    def fast_backward(self, g):
+        x, = self.saved_arrays
+        return (g * self.xp.cos(x),)
+
 
 class Cos(Node):
     def forward(self, x):
@@ -200,6 +208,10 @@ class Cos(Node):
     def backward(self, g):
         x, = self.saved_tensors
         return -g * sin(x)
+
+    def fast_backward(self, g):
+        x, = self.saved_arrays
+        return (-g * self.xp.sin(x),)
 
 
 class Tan(Node):
@@ -273,6 +285,10 @@ class Tanh(Node):
         y, = self.saved_tensors
         return g * (1 - y * y)
 
+    def fast_backward(self, g):
+        y, = self.saved_arrays
+        return (g * (1 - y * y),)
+
 
 class Asinh(Node):
     def forward(self, x):
@@ -317,6 +333,10 @@ class Sigmoid(Node):
     def backward(self, g):
         y, = self.saved_tensors
         return g * y * (1 - y)
+
+    def fast_backward(self, g):
+        y, = self.saved_arrays
+        return (g * y * (1 - y),)
 
 
 class Logit(Node):

@@ -38,6 +38,18 @@ def _restore_dims(g: Tensor, in_shape: tuple, dims: tuple | None, keepdim: bool)
     return g.reshape(tuple(shape))
 
 
+def _restore_shape(g: Any, in_shape: tuple, dims: tuple | None, keepdim: bool) -> Any:
+    """``_restore_dims`` on a raw array (for fast backward paths)."""
+    if keepdim or not in_shape:
+        return g
+    if dims is None:
+        return g.reshape((1,) * len(in_shape))
+    shape = list(in_shape)
+    for d in dims:
+        shape[d] = 1
+    return g.reshape(tuple(shape))
+
+
 def _dims(input: Tensor, dim: Any, empty_means_all: bool = True) -> tuple | None:
     """Normalised reduction dims: None for 'all dims', else a tuple of distinct non-negative dims."""
     nd = input._data.ndim
@@ -105,6 +117,9 @@ class Sum(Node):
     def backward(self, g):
         return _restore_dims(g, self.in_shape, self.dims, self.keepdim).expand(self.in_shape)
 
+    def fast_backward(self, g):
+        return (self.xp.broadcast_to(_restore_shape(g, self.in_shape, self.dims, self.keepdim), self.in_shape),)
+
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
         out: Tensor | None = None) -> Tensor:
@@ -130,6 +145,10 @@ class Mean(Node):
     def backward(self, g):
         g = _restore_dims(g, self.in_shape, self.dims, self.keepdim).expand(self.in_shape)
         return g / self.count if self.count else g * float("nan")
+
+    def fast_backward(self, g):
+        g = _restore_shape(g, self.in_shape, self.dims, self.keepdim) / (self.count if self.count else float("nan"))
+        return (self.xp.broadcast_to(g, self.in_shape),)
 
 
 def _float_dtype_check(name: str, input: Tensor, dtype: Any) -> Tensor:

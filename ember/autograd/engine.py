@@ -106,7 +106,7 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
     With ``capture`` (a list of tensors) return the gradient reaching each of them, in order.
     With ``accumulate`` add into leaves' ``.grad`` (for ``backward``; ``autograd.grad`` passes False).
     """
-    Tensor = _tensor_mod.Tensor
+    Tensor, wrap = _tensor_mod.Tensor, _tensor_mod._wrap
     prev_mode = _state.enabled
     root_nodes = []
     buffers: dict = {}
@@ -193,7 +193,14 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
             result = None
             if any_grad and not skip:
                 try:
-                    result = node.backward(*grads_out)
+                    fast = node.fast_backward
+                    if fast is not None and not create_graph and not node._hooks:
+                        dev = node._device
+                        result = tuple(None if r is None else wrap(r if type(r) is node.xp.ndarray
+                                                                    else node.xp.asarray(r), dev)
+                                       for r in fast(*[g._data for g in grads_out]))
+                    else:
+                        result = node.backward(*grads_out)
                 except RuntimeError:
                     if node._trace:
                         _report_trace(node)

@@ -101,6 +101,20 @@ class Node:
     # ---- used inside backward ------------------------------------------------------------
     @property
     def saved_tensors(self) -> tuple:
+        return self._unpack(arrays=False)
+
+    # Optional: the same derivative as ``backward`` on raw arrays, for hot ops. The engine uses it only
+    # when no graph of the backward is recorded (create_graph=False); double backward always goes
+    # through ``backward``, so both must agree (the op harness checks each path).
+    fast_backward: Any = None
+
+    @property
+    def saved_arrays(self) -> tuple:
+        """Like ``saved_tensors`` (same version checks) but the raw arrays, for ``fast_backward``."""
+        return self._unpack(arrays=True)
+
+    def _unpack(self, arrays: bool) -> tuple:
+        """The saved values, after checking that none was modified in place since it was saved."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED_MSG)
@@ -109,16 +123,21 @@ class Node:
             if kind == _SAVED_INPUT:
                 if obj._vc[0] != version:
                     raise RuntimeError(_modified_msg(obj, obj._grad_fn, version))
-                out.append(obj)
+                out.append(obj._data if arrays else obj)
             elif kind == _SAVED_OUTPUT:
                 data, nr, vc = obj
                 if vc[0] != version:
                     t = _wrap(data, self._device)
                     t._output_nr, t._vc = nr, vc
                     raise RuntimeError(_modified_msg(t, self, version))
-                t = _wrap(data, self._device, True)
-                t._grad_fn, t._output_nr, t._vc = self, nr, vc
-                out.append(t)
+                if arrays:
+                    out.append(data)
+                else:
+                    t = _wrap(data, self._device, True)
+                    t._grad_fn, t._output_nr, t._vc = self, nr, vc
+                    out.append(t)
+            elif arrays:
+                out.append(obj)
             else:
                 # saved arrays come back as constant tensors; Python scalars stay scalars
                 out.append(_wrap(obj, self._device) if type(obj) is self.xp.ndarray else obj)

@@ -16,3 +16,4 @@ from ._functional.conv import *  # noqa: F401,F403
 from ._functional.pooling import *  # noqa: F401,F403
 from ._functional.fold import *  # noqa: F401,F403
 from ._functional.upsampling import *  # noqa: F401,F403
+from ._functional.attention import *  # noqa: F401,F403

@@ -211,6 +211,7 @@ def test_weight_norm_parametrization_parity(dim):
                                np.linalg.norm(w, axis=1), rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_old_weight_norm_parity_and_remove():
     torch = torch_or_skip()
     mt = torch.nn.utils.weight_norm(torch.nn.Linear(3, 4).double())

@@ -33,6 +33,10 @@ class _Masked(Node):
         mask, = self.saved_tensors
         return g * mask
 
+    def fast_backward(self, g):
+        mask, = self.saved_arrays
+        return (g * mask,)
+
 
 class Relu(_Masked):
     def forward(self, x):
@@ -290,6 +294,11 @@ class Softmax(Node):
         gy = g * y
         return gy - y * gy.sum(dim=self.dim, keepdim=True)
 
+    def fast_backward(self, g):
+        y, = self.saved_arrays
+        gy = g * y
+        return (gy - y * gy.sum(axis=self.dim, keepdims=True),)
+
 
 class LogSoftmax(Node):
     def forward(self, x, dim=-1):
@@ -306,6 +315,10 @@ class LogSoftmax(Node):
     def backward(self, g):
         y, = self.saved_tensors
         return g - y.exp() * g.sum(dim=self.dim, keepdim=True)
+
+    def fast_backward(self, g):
+        y, = self.saved_arrays
+        return (g - self.xp.exp(y) * g.sum(axis=self.dim, keepdims=True),)
 
 
 def _softmax_dim(input: Tensor, dim: Any, name: str) -> int:

@@ -40,23 +40,21 @@ class _Attention(Node):
         self.scale, self.drop = scale, drop
         s = q @ xp.swapaxes(k, -1, -2)
         s *= scale  # s is a fresh array: scale, mask and normalise it in place
-        if mask is not None:
-            s = s + mask if s.shape != xp.broadcast_shapes(s.shape, mask.shape) or s.dtype != mask.dtype \
-                else xp.add(s, mask, out=s)
-            if s.dtype != q.dtype:
-                s = s.astype(q.dtype)
+        if mask is not None:  # callers check that the mask broadcasts to the scores without growing them
+            xp.add(s, mask, out=s, casting="unsafe")
         if s.shape[-1] == 0:  # no keys: every row attends to nothing and the output is zero
             p = s
         else:
             m = s.max(axis=-1, keepdims=True)
             if safe:
                 m[~xp.isfinite(m)] = 0  # fully masked rows: exp(-inf) = 0 everywhere, not NaN
-            s -= m
-            p = xp.exp(s, out=s)
-            den = p.sum(axis=-1, keepdims=True)
-            if safe:
-                den[den == 0] = 1
-            p /= den
+            with np.errstate(invalid="ignore"):  # -inf - -inf: NaN rows are intended when not safe
+                s -= m
+                p = xp.exp(s, out=s)
+                den = p.sum(axis=-1, keepdims=True)
+                if safe:
+                    den[den == 0] = 1
+                p /= den
         pd = p if drop is None else p * drop
         out = pd @ v
         if self._recording:
@@ -104,15 +102,15 @@ def _check_tensor(x: Any, name: str, pos: int | None = None) -> None:
 
 def _float_mask(mask: Tensor, like: Tensor) -> Any:
     """A bool mask (True = take part) as an additive array of 0 / -inf; a float mask passes through."""
-    if mask.dtype is D.bool:
-        xp = like._data.__array_namespace__() if hasattr(like._data, "__array_namespace__") else np
-        return xp.where(mask._data, like._data.dtype.type(0), like._data.dtype.type(-math.inf))
+    if mask.dtype is D.bool_:
+        dt = like._data.dtype.type
+        return _xp(like).where(mask._data, dt(0), dt(-math.inf))
     return mask
 
 
 def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Any, dropout_p: float, scale: float,
             safe: bool) -> tuple:
-    """Run the fused node; returns ``(output, probabilities)`` (probabilities before dropout)."""
+    """Run the fused node; returns ``(output, probabilities before dropout, dropout multiplier or None)``."""
     drop = None
     if dropout_p > 0.0:
         from ..._random import rand
@@ -124,7 +122,8 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Any, dropout_p: flo
         r = rand(shape, dtype=query.dtype, device=query.device)._data
         # the mask carries the 1/(1-p) rescale; p == 1 drops everything
         drop = (r < keep) * query._data.dtype.type(1.0 / keep) if keep > 0 else r * 0
-    return _Attention.apply(query, key, value, mask, drop=drop, scale=scale, safe=safe)
+    out, p = _Attention.apply(query, key, value, mask, drop=drop, scale=scale, safe=safe)
+    return out, p, drop
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
@@ -152,15 +151,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                            f"{_lower(query)} key.dtype: {_lower(key)} and value.dtype: {_lower(value)} instead.")
     if not query.is_floating_point():
         raise RuntimeError(f"expected scalar type Float but found {_torch_name(query.dtype)}")
-    if attn_mask is not None and attn_mask.dtype is not D.bool and attn_mask.dtype is not D.float32 \
+    if attn_mask is not None and attn_mask.dtype is not D.bool_ and attn_mask.dtype is not D.float32 \
             and attn_mask.dtype != query.dtype:
         raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                            f"attn_mask.dtype: {_lower(attn_mask)} and  query.dtype: {_lower(query)} instead.")
     if attn_mask is not None and is_causal:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
-    if dropout_p < 0.0 and dropout_p != 0.0 and False:  # PyTorch accepts negative p (no dropout)
-        pass
-    if dropout_p > 1.0:
+    if dropout_p > 1.0:  # PyTorch accepts a negative p (no dropout)
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if query.shape[-1] != key.shape[-1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
@@ -183,7 +180,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     mask: Any = None
     if is_causal:
-        xp = np if query._data.__class__ is np.ndarray else _xp(query)
+        xp = _xp(query)
         allowed = xp.tril(xp.ones((L, S), dtype=bool))
         mask = xp.where(allowed, query._data.dtype.type(0), query._data.dtype.type(-math.inf))
     elif attn_mask is not None:
@@ -195,8 +192,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         if full != scores:
             _mask_mismatch(scores, tuple(attn_mask.shape), full)
         mask = _float_mask(attn_mask, query)
-    out, _ = _attend(query, key, value, mask, dropout_p, scale, safe=True)
-    return out
+    return _attend(query, key, value, mask, dropout_p, scale, safe=True)[0]
 
 
 def _xp(t: Tensor) -> Any:
@@ -258,7 +254,7 @@ def _canonical_mask(mask: Tensor | None, mask_name: str, other_type: Any, other_
     if not isinstance(mask, Tensor):
         raise TypeError(f"{mask_name} must be a Tensor, not {type(mask).__name__}")
     is_float = mask.is_floating_point()
-    if mask.dtype is not D.bool and not is_float:
+    if mask.dtype is not D.bool_ and not is_float:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
@@ -361,7 +357,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
 
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1) if True else None
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
@@ -468,13 +464,13 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         if is_causal and attn_mask is None:  # pragma: no cover - excluded above, kept as PyTorch's guard
             raise AssertionError("FIXME: is_causal not implemented for need_weights")
         # a plain softmax here: fully masked rows give NaN weights and outputs, as in PyTorch
-        out, p = _attend(q, k, v, attn_mask, 0.0, scale, safe=False) if dropout_p <= 0.0 else (None, None)
-        if out is None:
-            out, p = _attend(q, k, v, attn_mask, dropout_p, scale, safe=False)
-            weights = None  # recomputed below from the node's dropout mask
-        weights = p
-        if dropout_p > 0.0:
-            weights = _dropped_weights(out, p)
+        if attn_mask is not None and attn_mask.dtype != q.dtype:
+            raise RuntimeError(f"Input dtypes must be the same, got: input {_lower(attn_mask)}, batch1: "
+                               f"{_lower(q)}, batch2: {_lower(k)}")
+        out, weights, drop = _attend(q, k, v, attn_mask, dropout_p, scale, safe=False)
+        if drop is not None:  # the returned weights are the dropped ones that multiplied v
+            from ..._tensor import _wrap
+            weights = weights * _wrap(drop, weights.device)
         out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
@@ -497,11 +493,3 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         out = out.squeeze(1)
     return out, None
 
-
-def _dropped_weights(out: Tensor, p: Tensor) -> Tensor:
-    """The returned weights after dropout: P times the node's own dropout mask (same draw as the output)."""
-    drop = out.grad_fn.drop if out.grad_fn is not None else None
-    if drop is None:
-        return p
-    from ..._tensor import _wrap
-    return p * _wrap(drop, p.device)

@@ -43,6 +43,18 @@ class Linear(Node):
             gb = g.sum(tuple(range(g.dim() - 1))) if g.dim() > 1 else g
         return gx, gw, gb
 
+    def fast_backward(self, g):
+        x, w = self.saved_arrays
+        needs = self.needs_input_grad
+        gx = g @ w if needs[0] else None
+        gw = None
+        if needs[1]:
+            gw = (g.T @ x) if g.ndim == 2 else g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        gb = None
+        if len(needs) > 2 and needs[2]:
+            gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        return gx, gw, gb
+
     @classmethod
     def name(cls) -> str:
         return "AddmmBackward0"

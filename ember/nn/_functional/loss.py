@@ -143,6 +143,12 @@ class NLLLoss(Node):
             return g.unsqueeze(1) * coeff, None, None
         return g * coeff, None, None
 
+    def fast_backward(self, g):
+        coeff, = self.saved_arrays
+        if self.reduction == "none":
+            return self.xp.expand_dims(g, 1) * coeff, None, None
+        return g * coeff, None, None
+
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:

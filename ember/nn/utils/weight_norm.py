@@ -68,6 +68,9 @@ def weight_norm(module: Module, name: str = "weight", dim: int = 0) -> Module:
 
     >>> weight_norm(ember.nn.Linear(20, 40), name="weight")
     """
+    import warnings
+    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of `torch.nn.utils.parametrizations."
+                  "weight_norm`.", FutureWarning, stacklevel=2)
     WeightNorm.apply(module, name, dim)
     return module
 
