@@ -56,6 +56,8 @@ def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
 class UninitializedTensorMixin:
     """Marks a parameter/buffer whose shape is set on the first forward of a lazy module."""
 
+    __slots__ = ()  # keeps the instance layout of the class it becomes (Tensor has no __dict__)
+
     def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
         from .. import _creation
         from .._dtype import get_default_dtype
@@ -94,6 +96,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
 
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    __slots__ = ()
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> "UninitializedBuffer":
