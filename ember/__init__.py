@@ -65,7 +65,7 @@ def __getattr__(name: str) -> object:
     # Submodules that pull in more code load on first use, keeping `import ember` fast.
     import importlib
     if name in ("linalg", "nn", "optim", "utils", "cuda", "vision", "distributed", "onnx", "fft", "special",
-                "profiler", "backends", "testing"):
+                "profiler", "backends", "testing", "models"):
         try:
             return importlib.import_module(f"ember.{name}")
         except ModuleNotFoundError as e:
@@ -73,3 +73,13 @@ def __getattr__(name: str) -> object:
                 raise NotImplementedError(f"ember does not implement torch.{name} yet") from None
             raise
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+# ---- interop block (ember/_compile.py, ember/_dlpack.py, ember/jit.py): PyTorch's global switches ----
+from ._compile import (compile, set_float32_matmul_precision, get_float32_matmul_precision,  # noqa: E402,A004
+                       use_deterministic_algorithms, are_deterministic_algorithms_enabled,
+                       is_deterministic_algorithms_warn_only_enabled, set_num_threads, get_num_threads,
+                       set_num_interop_threads, get_num_interop_threads)
+from ._dlpack import from_dlpack  # noqa: E402  (also attaches Tensor.__dlpack__/__dlpack_device__)
+from . import jit  # noqa: E402
+# ---- end interop block ----

@@ -53,6 +53,17 @@ _STORAGE_NAMES = {"float32": "FloatStorage", "float64": "DoubleStorage", "float1
 _STORAGE_DTYPES = {v: k for k, v in _STORAGE_NAMES.items()}
 
 
+def _bfloat16_bits_to_float32(raw: np.ndarray, byteorder: str = "<") -> np.ndarray:
+    """bfloat16 elements (raw bytes) widened exactly to float32, for when ``ml_dtypes`` is absent:
+    a bfloat16 is the upper 16 bits of the float32 with the same value."""
+    import warnings
+    warnings.warn("ember.load: the checkpoint holds bfloat16 tensors and ml_dtypes is not installed; they are "
+                  "loaded as float32 (exactly the same values). pip install ml_dtypes to keep bfloat16.",
+                  UserWarning, stacklevel=4)
+    bits = raw.view(np.dtype(np.uint16).newbyteorder(byteorder)).astype(np.uint32)
+    return (bits << 16).view(np.float32)
+
+
 # =============================================================================== zip writer
 class _ZipWriter:
     """Writes records the way PyTorch's (miniz-based) writer does: stored, data descriptors,
@@ -408,6 +419,13 @@ def _as_view(storage: Storage, dtype: D.dtype, offset: Any, size: Any, stride: A
     offset = _check_int(offset, "storage offset")
     size = tuple(_check_int(s, "size") for s in size)
     stride = tuple(_check_int(s, "stride") for s in stride)
+    if dtype is not None and dtype.np_dtype is None:  # bfloat16 without ml_dtypes: widened to float32
+        if storage.dtype is D.uint8:  # an untyped storage read as bfloat16: widen it once, in place
+            if storage._array.nbytes % 2:
+                raise RuntimeError(f"ember.load: a storage of {storage._array.nbytes} bytes cannot hold bfloat16 "
+                                   "elements")
+            storage._array, storage.dtype = _bfloat16_bits_to_float32(storage._array), D.float32
+        dtype = D.float32
     flat = storage._array
     if storage.dtype is not dtype:
         if flat.nbytes % dtype.itemsize:
@@ -440,6 +458,11 @@ def _rebuild_tensor_v2(storage: Any, storage_offset: Any, size: Any, stride: Any
                        backward_hooks: Any = None, metadata: Any = None) -> Tensor:
     dt = storage.dtype if isinstance(storage, Storage) else None
     return _finish_tensor(_as_view(storage, dt, storage_offset, size, stride), storage, requires_grad)
+
+
+def _rebuild_tensor(storage: Any, storage_offset: Any, size: Any, stride: Any) -> Tensor:
+    # PyTorch < 1.0 wrote tensors this way (legacy-format checkpoints)
+    return _rebuild_tensor_v2(storage, storage_offset, size, stride)
 
 
 def _rebuild_tensor_v3(storage: Any, storage_offset: Any, size: Any, stride: Any, requires_grad: Any,
@@ -519,7 +542,7 @@ def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> Te
     return t
 
 
-_REBUILDERS.update({_rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild_parameter, _rebuild_parameter_with_state})
+_REBUILDERS.update({_rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild_parameter, _rebuild_parameter_with_state})
 
 
 def _codecs_encode(obj: Any, encoding: Any = "utf-8", errors: Any = "strict") -> bytes:
@@ -537,6 +560,7 @@ def _safe_bytearray(*args: Any) -> bytearray:
 
 def _torch_globals() -> dict:
     g: dict = {
+        ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
         ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
         ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
@@ -784,7 +808,7 @@ class _Archive:
             self.zip = zipfile.ZipFile(f)
         except zipfile.BadZipFile as e:
             raise RuntimeError(f"ember.load: not a PyTorch zip checkpoint, or the file is truncated/corrupt "
-                               f"({e}). ember does not read PyTorch's legacy (pre-1.6) format.") from None
+                               f"({e}).") from None
         names = self.zip.namelist()
         if not names or "/" not in names[0]:
             raise RuntimeError("ember.load: the zip archive has no PyTorch checkpoint records")
@@ -886,13 +910,16 @@ def _storage_loader(arch: _Archive, map_location: Any) -> Callable:
         if key in cache:
             return cache[key]
         dt = stype.dtype
-        if dt.np_dtype is None:
-            raise RuntimeError(f"ember.load: the checkpoint holds {dt} tensors, which need ml_dtypes")
         nbytes = numel if stype.untyped else numel * dt.itemsize
         raw = arch.read_array(f"data/{key}", nbytes)
-        arr = raw.view(dt.np_dtype) if not stype.untyped else raw
-        if arch.byteorder == "big" and not stype.untyped and dt.itemsize > 1:
-            arr = arr.view(arr.dtype.newbyteorder(">")).astype(dt.np_dtype)
+        if stype.untyped:
+            arr = raw
+        elif dt.np_dtype is None:  # bfloat16 without ml_dtypes: widened exactly to float32
+            arr, dt = _bfloat16_bits_to_float32(raw, ">" if arch.byteorder == "big" else "<"), D.float32
+        else:
+            arr = raw.view(dt.np_dtype)
+            if arch.byteorder == "big" and dt.itemsize > 1:
+                arr = arr.view(arr.dtype.newbyteorder(">")).astype(dt.np_dtype)
         if callable(map_location) and not isinstance(map_location, (dict, str, _device_cls)):
             st = map_location(Storage(arr, dt, cpu), location)
             if st is None:
@@ -943,6 +970,13 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
         mmap_path = os.fspath(f)
     fh, close = _open(f)
     try:
+        from . import _legacy_serialization as legacy
+        if legacy.is_legacy_file(fh):  # PyTorch < 1.6 (or _use_new_zipfile_serialization=False)
+            if mmap:
+                raise RuntimeError("mmap can only be used with files saved with `torch.save(_use_new_zipfile_"
+                                   "serialization=True), please torch.save your checkpoint with this option in "
+                                   "order to use mmap.")
+            return legacy.legacy_load(fh, map_location, pickle_module, weights_only, **pickle_load_args)
         arch = _Archive(fh, mmap_path)
         pload = _storage_loader(arch, map_location)
         data = io.BytesIO(arch.read_small("data.pkl"))

@@ -79,11 +79,20 @@ def _group_matmul(xp: Any, a: Any, b: Any, trans_b: bool = False) -> Any:
         a = xp.ascontiguousarray(a)
     if 0 in b.strides:
         b = xp.ascontiguousarray(b)
+    if trans_b:
+        # (b @ a^T)^T: OpenBLAS splits the larger output dim across threads, and under CPU contention
+        # this orientation measured 1.5-4x faster than a @ b^T for the (O, N*P) x (N*P, C*K) weight grad
+        if groups == 1:
+            return xp.dot(b[0], a[0].T).T[None]
+        out = xp.empty((groups, a.shape[1], b.shape[1]), dtype=xp.result_type(a, b))
+        for i in range(groups):
+            out[i] = xp.dot(b[i], a[i].T).T
+        return out
     if groups == 1:
-        return xp.dot(a[0], b[0].T if trans_b else b[0])[None]
-    out = xp.empty((groups, a.shape[1], b.shape[1] if trans_b else b.shape[2]), dtype=xp.result_type(a, b))
+        return xp.dot(a[0], b[0])[None]
+    out = xp.empty((groups, a.shape[1], b.shape[2]), dtype=xp.result_type(a, b))
     for i in range(groups):
-        out[i] = xp.dot(a[i], b[i].T if trans_b else b[i])
+        out[i] = xp.dot(a[i], b[i])
     return out
 
 

@@ -228,16 +228,22 @@ class Node:
                 _mark_views(node, cls, inputs, outs, kwargs)
             if recording:
                 _record(node, inputs, outs, result)
+            if _tracer is not None:  # ember.onnx.export is recording this forward pass
+                _tracer(node, inputs, kwargs, outs)
             return outs
         out = _wrap(result if type(result) is xp.ndarray else xp.asarray(result), dev)
         if cls.is_view:
             _mark_views(node, cls, inputs, (out,), kwargs)
         if recording:
             _record(node, inputs, (out,), (result,))
+        if _tracer is not None:
+            _tracer(node, inputs, kwargs, (out,))
         return out
 
 
 _new = object.__new__
+# Set by ember.onnx while it traces a forward pass: called as ``_tracer(node, inputs, kwargs, outputs)``.
+_tracer: Any = None
 # Bound by ember._tensor once the Tensor class exists (graph.py is imported first).
 Tensor: Any = None
 _wrap: Any = None

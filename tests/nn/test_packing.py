@@ -133,7 +133,8 @@ def test_errors_like_torch():
                       lambda: TR.pack_padded_sequence(x5(torch), torch.tensor([[5, 3, 2]])))
     p = R.pack_padded_sequence(x5(ember), [5, 3, 2])
     tp = TR.pack_padded_sequence(x5(torch), [5, 3, 2])
-    assert_same_error(lambda: R.pad_packed_sequence(p, total_length=3), lambda: TR.pad_packed_sequence(tp, total_length=3))
+    assert_same_error(lambda: R.pad_packed_sequence(p, total_length=3),
+                      lambda: TR.pad_packed_sequence(tp, total_length=3))
     assert_same_error(lambda: R.pad_sequence([]), lambda: TR.pad_sequence([]))
     assert_same_error(lambda: R.pad_sequence([ember.ones(2, 3), ember.ones(3, 4)]),
                       lambda: TR.pad_sequence([torch.ones(2, 3), torch.ones(3, 4)]))

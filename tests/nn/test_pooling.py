@@ -201,3 +201,16 @@ def test_errors():
     ]
     for ef, tf in cases:
         assert_same_error(ef, tf)
+
+
+@pytest.mark.parametrize("call", ["max_pool2d(v, 2, return_indices=True)",
+                                  "max_pool2d(v, 3, 2, 1, ceil_mode=True, return_indices=True)",
+                                  "adaptive_max_pool2d(v, (4, 5), return_indices=True)"])
+def test_max_pool_nan_parity(call):
+    torch = torch_or_skip()
+    x = np.random.default_rng(0).standard_normal((1, 2, 6, 7))
+    x[0, 0, 1, 1] = x[0, 0, 0, 1] = x[0, 1, 3, 3] = np.nan
+    ye, ie = eval("F." + call, {"F": F, "v": ember.tensor(x)})
+    yt, it = eval("F." + call, {"F": torch.nn.functional, "v": torch.tensor(x)})
+    np.testing.assert_allclose(ye.numpy(), yt.numpy(), equal_nan=True)
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())

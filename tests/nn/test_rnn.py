@@ -99,7 +99,8 @@ def _run_case(mode, dtype, kind, layers, bidir, with_h0, bias=True, dropout=0.0,
         _close(eg, tg, dtype, f"grad {name}")
 
 
-CASES = [pytest.param(mode, dtype, kind, layers, bidir, id=f"{mode}-{dtype.__name__}-{kind}-L{layers}-{'bi' if bidir else 'uni'}")
+CASES = [pytest.param(mode, dtype, kind, layers, bidir,
+                      id=f"{mode}-{dtype.__name__}-{kind}-L{layers}-{'bi' if bidir else 'uni'}")
          for mode, dtype, kind, layers, bidir in itertools.product(MODES, [np.float32, np.float64], INPUTS, [1, 2],
                                                                    [False, True])]
 
@@ -199,12 +200,6 @@ def test_cell_parity(cls, dtype, batched):
 
 
 # ------------------------------------------------------------------------------- gradcheck
-def _packed_fn(mode):
-    def f(xg, h0, c0, w_hh, b_hh, w_hr=None):
-        return recurrent_layer(mode, xg, h0, c0, w_hh, b_hh, w_hr, (3, 2, 2, 1), reverse=False)[:3 if c0 is not None else 2]
-    return f
-
-
 def _inputs(rng, gates, h=2, b=3, n=8, proj=None):
     out = [rng.standard_normal((n, gates * h)), rng.standard_normal((b, proj or h)), rng.standard_normal((b, h)),
            rng.standard_normal((gates * h, proj or h)) * 0.5, rng.standard_normal(gates * h)]

@@ -11,6 +11,8 @@ import ember
 import ember.nn as nn
 from parity import assert_same_error, torch_or_skip
 
+pytestmark = pytest.mark.filterwarnings("ignore:Support for mismatched")
+
 
 def _module_parity(make, shapes, call_kw=None, masks=None, dtype=np.float64, train=False, seed=0):
     """Build the module in both libraries, copy torch's weights, compare output and all gradients."""

@@ -102,9 +102,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     >>> F.pad(ember.zeros(1, 1, 2, 2), (1, 1, 2, 0), mode="replicate").shape
     ember.Size([1, 1, 4, 4])
     """
+    if any(not isinstance(p, numbers.Integral) or isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found element of type "
+                        f"{next(type(p).__name__ for p in pad if not isinstance(p, numbers.Integral))}")
     pad = tuple(int(p) for p in pad)
-    if any(not isinstance(p, numbers.Integral) for p in pad):
-        raise TypeError("pad(): argument 'pad' must be tuple of ints")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     nd = len(pad) // 2

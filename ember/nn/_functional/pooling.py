@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from typing import Any
@@ -38,7 +39,8 @@ class IndexScatter(Node):
     """(N, C, *out) values scattered (added) into zeros (N, C, *shape) at flat spatial indices."""
 
     def forward(self, g, idx=None, shape=(), accumulate=True):
-        self.idx = idx
+        # accumulate=False: indices are unique (non-overlapping windows), a plain assignment suffices
+        self.idx, self.accumulate = idx, accumulate
         xp = self.xp
         n, c = g.shape[:2]
         size = 1
@@ -53,7 +55,7 @@ class IndexScatter(Node):
         return out.reshape((n, c) + tuple(shape))
 
     def backward(self, gg):
-        return IndexGather.apply(gg, idx=self.idx)
+        return IndexGather.apply(gg, idx=self.idx, unique=not self.accumulate)
 
     @classmethod
     def name(cls) -> str:
@@ -63,13 +65,13 @@ class IndexScatter(Node):
 class IndexGather(Node):
     """Values of x (N, C, *S) at flat spatial indices idx (N, C, *out)."""
 
-    def forward(self, x, idx=None):
-        self.idx, self.shape = idx, x.shape[2:]
+    def forward(self, x, idx=None, unique=False):
+        self.idx, self.shape, self.unique = idx, x.shape[2:], unique
         n, c = x.shape[:2]
         return self.xp.take_along_axis(x.reshape(n, c, -1), idx.reshape(n, c, -1), axis=2).reshape(idx.shape)
 
     def backward(self, g):
-        return IndexScatter.apply(g, idx=self.idx, shape=self.shape)
+        return IndexScatter.apply(g, idx=self.idx, shape=self.shape, accumulate=not self.unique)
 
 
 def _flat_index(xp: Any, arg: Any, pos: list, strides: tuple, ksizes: tuple) -> Any:
@@ -96,12 +98,40 @@ class MaxPool(Node):
         sp = x.shape[2:]
         self.shape = sp
         fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-        if adaptive is None:
+        strides = tuple(int(np.prod(sp[d + 1:])) for d in range(nd))
+        if adaptive is None and x.dtype.kind == "f" and bool(xp.isnan(x).any()):
+            # NaN inputs take the generic argmax path below (PyTorch: the last NaN of a window wins)
+            win = K.windows(xp, K.pad_zeros(xp, x, padding, fill, right), kernel, stride, dilation)
+            pos = [(xp.arange(o) * s - p)[:, None] + (xp.arange(k) * d)[None, :]
+                   for o, s, p, k, d in zip(win.shape[2:2 + nd], stride, padding, kernel, dilation)]
+            cols = win.reshape(win.shape[:2 + nd] + (-1,))
+        elif adaptive is None:
+            self.unique = all(s >= d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dilation))
             win = K.windows(xp, K.pad_zeros(xp, x, padding, fill, right), kernel, stride, dilation)
             out = win.shape[2:2 + nd]
-            cols = win.reshape(win.shape[:2 + nd] + (-1,))
-            pos = [(xp.arange(o) * s - p)[:, None] + (xp.arange(k) * d)[None, :]
-                   for o, s, p, k, d in zip(out, stride, padding, kernel, dilation)]
+            # running max over the kernel taps (strided views): no column copy; strict > keeps the first
+            # index on ties, as PyTorch's kernel does
+            y = arg = None
+            for t, off in enumerate(itertools.product(*(range(k) for k in kernel))):
+                v = win[(Ellipsis,) + off]
+                if y is None:
+                    y = v.copy()
+                    arg = xp.zeros(y.shape, dtype=xp.int32)
+                    continue
+                m = v > y
+                xp.copyto(y, v, where=m)
+                xp.copyto(arg, t, where=m)
+            # flat input index = window origin + the winning tap's offset
+            table = xp.asarray([sum(o * d * st for o, d, st in zip(off, dilation, strides))
+                                for off in itertools.product(*(range(k) for k in kernel))], dtype=xp.int64)
+            base = 0
+            for d in range(nd):
+                shape = [1] * nd
+                shape[d] = out[d]
+                base = base + ((xp.arange(out[d], dtype=xp.int64) * stride[d] - padding[d]) * strides[d]).reshape(shape)
+            idx = xp.take(table, arg) + base
+            self.idx = idx
+            return y, idx
         else:
             # variable windows: gather each window's taps, repeating the last tap up to the widest window
             pos = [_adaptive_taps(xp, n, o) for n, o in zip(sp, adaptive)]
@@ -113,16 +143,20 @@ class MaxPool(Node):
             cols = x[key]
             out = tuple(p.shape[0] for p in pos)
             cols = cols.reshape(x.shape[:2] + out + (-1,))
+        self.unique = False
         ksizes = tuple(p.shape[1] for p in pos)
         arg = xp.argmax(cols, axis=-1)
+        if x.dtype.kind == "f":
+            nan = xp.isnan(cols)
+            last_nan = cols.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)
+            arg = xp.where(nan.any(-1), last_nan, arg)
         y = xp.take_along_axis(cols, arg[..., None], axis=-1)[..., 0]
-        strides = tuple(int(np.prod(sp[d + 1:])) for d in range(nd))
         idx = _flat_index(xp, arg, pos, strides, ksizes).astype(xp.int64)
         self.idx = idx
         return y, idx
 
     def backward(self, g, gidx):
-        return IndexScatter.apply(g, idx=self.idx, shape=self.shape)
+        return IndexScatter.apply(g, idx=self.idx, shape=self.shape, accumulate=not self.unique)
 
     @classmethod
     def name(cls) -> str:
@@ -322,11 +356,14 @@ def _avg_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
         raise RuntimeError("divisor must be not zero")
     outs, right = _out_sizes(fname, x, nd, kernel, stride, padding, (1,) * nd, ceil_mode)
     s = WindowSum.apply(x, kernel=kernel, stride=stride, padding=padding, right=right)
+    xp = _xp_of(x._device)
     if divisor_override is not None:
-        y = s / divisor_override
+        div = xp.asarray(float(divisor_override))
     else:
-        xp = _xp_of(x._device)
         div = _divisor(xp, tuple(x.shape[2:]), outs, kernel, stride, padding, count_include_pad)
+    if not s.is_floating_point():  # integer pooling truncates, as PyTorch's CPU kernel does
+        y = s.div(_wrap(div.astype(s._data.dtype), x._device), rounding_mode="trunc")
+    else:
         y = s * _wrap((1.0 / div).astype(s._data.dtype), x._device)
     return y.squeeze(0) if unbatched else y
 

@@ -15,7 +15,6 @@ ember.Size([1, 1, 4, 4])
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np

@@ -61,8 +61,9 @@ class PackedSequence(PackedSequence_):
         return super().__new__(cls, data[0], data[1], sorted_indices, unsorted_indices)
 
     def pin_memory(self) -> "PackedSequence":
-        return type(self)(self.data.pin_memory(), self.batch_sizes, _bind(self.sorted_indices, lambda t: t.pin_memory()),
-                          _bind(self.unsorted_indices, lambda t: t.pin_memory()))
+        pin = lambda t: t.pin_memory()  # noqa: E731
+        return type(self)(self.data.pin_memory(), self.batch_sizes, _bind(self.sorted_indices, pin),
+                          _bind(self.unsorted_indices, pin))
 
     def to(self, *args: Any, **kwargs: Any) -> "PackedSequence":
         """Convert ``data`` like ``Tensor.to``; the indices follow its device, ``batch_sizes`` stays on CPU."""
@@ -134,8 +135,9 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
 def _lengths(lengths: Any) -> np.ndarray:
     if isinstance(lengths, Tensor):
         if lengths.dim() != 1:
+            kind = "Long" if lengths.dtype.name == "int64" else str(lengths.dtype)
             raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.dim()}D "
-                               f"{lengths.device.type} {'Long' if lengths.dtype.name == 'int64' else lengths.dtype} tensor")
+                               f"{lengths.device.type} {kind} tensor")
         return lengths.detach().cpu().numpy().astype(np.int64)
     a = np.asarray(lengths).astype(np.int64)
     if a.ndim != 1:

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import gzip
 import os
+import string
 from typing import Any, Callable
 
 import numpy as np
 
 from ... import _creation
 from ...utils.data import Dataset
-from .utils import download_from_mirrors
+from .utils import download_and_extract_archive, download_from_mirrors
 
-__all__ = ["MNIST", "FashionMNIST", "read_idx"]
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST", "read_idx"]
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -62,9 +63,9 @@ class MNIST(Dataset):
         self.root = os.path.expanduser(str(root))
         self.train = train
         self.transform, self.target_transform = transform, target_transform
-        if download and self._find("train" if train else "t10k") is None:
+        prefix = self._file_prefix
+        if download and self._find(prefix) is None:
             self.download()
-        prefix = "train" if train else "t10k"
         found = self._find(prefix)
         if found is None:
             raise RuntimeError("Dataset not found. You can use download=True to download it")
@@ -74,6 +75,10 @@ class MNIST(Dataset):
             raise RuntimeError(f"{images} and {labels} do not hold matching images (N, H, W) and labels (N,)")
         self.data = _creation.from_numpy(np.ascontiguousarray(imgs))
         self.targets = _creation.from_numpy(labs.astype(np.int64))
+
+    @property
+    def _file_prefix(self) -> str:
+        return "train" if self.train else "t10k"
 
     @property
     def raw_folder(self) -> str:
@@ -153,3 +158,65 @@ class FashionMNIST(MNIST):
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot"]
     system_dirs = ("/usr/share/datasets/fashion-mnist",)
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST: 10 classes of cursive Japanese hiragana, same format and sizes as MNIST."""
+
+    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources = [("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+                 ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+                 ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+                 ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134")]
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+
+
+class EMNIST(MNIST):
+    """Extended MNIST (handwritten digits and letters) in six splits.
+
+    ``split`` is one of ``byclass`` (62 classes), ``bymerge`` and ``balanced`` (47: similar upper/lower case
+    letters merged), ``letters`` (26, labels 1-26), ``digits`` and ``mnist`` (10). Files are
+    ``raw/emnist-<split>-<train|test>-{images-idx3,labels-idx1}-ubyte[.gz]``, as in NIST's ``gzip.zip``.
+    Images are stored transposed, as NIST ships them (torchvision does not transpose either).
+
+    >>> from ember.vision.datasets import EMNIST
+    >>> EMNIST.classes_split_dict["digits"][:3]
+    ['0', '1', '2']
+    """
+
+    url = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+    md5 = "58c8d27c78d21e728a6bc7b3cc06412e"
+    splits = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
+    _merged_classes = set("cijklmopsuvwxyz")
+    _all_classes = set(string.digits + string.ascii_letters)
+    classes_split_dict = {
+        "byclass": sorted(_all_classes),
+        "bymerge": sorted(_all_classes - _merged_classes),
+        "balanced": sorted(_all_classes - _merged_classes),
+        "letters": ["N/A"] + list(string.ascii_lowercase),
+        "digits": list(string.digits),
+        "mnist": list(string.digits),
+    }
+
+    def __init__(self, root: str, split: str, **kwargs: Any) -> None:
+        if split not in self.splits:
+            raise ValueError(f"Unknown value '{split}' for argument split. Valid values are "
+                             f"{{{', '.join(repr(s) for s in self.splits)}}}.")
+        self.split = split
+        self.classes = self.classes_split_dict[split]
+        super().__init__(root, **kwargs)
+
+    @property
+    def _file_prefix(self) -> str:
+        return f"emnist-{self.split}-{'train' if self.train else 'test'}"
+
+    def download(self) -> None:
+        """Fetch NIST's ``gzip.zip`` (verified), extract it and keep the split files in ``raw_folder``."""
+        download_and_extract_archive(self.url, download_root=self.raw_folder, md5=self.md5)
+        folder = os.path.join(self.raw_folder, "gzip")
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".gz"):
+                os.replace(os.path.join(folder, name), os.path.join(self.raw_folder, name))
+
+    def extra_repr(self) -> str:
+        return f"Split: {self.split}, {'Train' if self.train else 'Test'}"

@@ -70,3 +70,70 @@ def download_from_mirrors(mirrors: Iterable[str], filename: str, root: str, md5:
         except (urllib.error.URLError, OSError, RuntimeError) as e:
             errors.append(f"{url}: {e}")
     raise RuntimeError("Error downloading " + filename + ":\n" + "\n".join(errors))
+
+
+def _safe_target(root: str, name: str) -> str:
+    """Where archive member ``name`` would land; refuse absolute paths and ``..`` escapes."""
+    root_abs = os.path.realpath(root)
+    dest = os.path.realpath(os.path.join(root_abs, name))
+    if os.path.isabs(name) or os.path.commonpath([root_abs, dest]) != root_abs:
+        raise RuntimeError(f"Refusing to extract {name!r}: it would be written outside {root}")
+    return dest
+
+
+def extract_archive(from_path: str, to_path: str | None = None, remove_finished: bool = False) -> str:
+    """Extract a ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``, ``.tar.xz``, ``.zip`` or ``.gz`` file; return ``to_path``.
+
+    Members that would be written outside ``to_path`` (absolute paths, ``..``, links pointing out) and
+    device files are refused with a RuntimeError before anything is written.
+
+    >>> extract_archive("data/cifar-10-python.tar.gz", "data")    # doctest: +SKIP
+    'data'
+    """
+    import gzip
+    import shutil
+    import tarfile
+    import zipfile
+
+    to_path = os.path.dirname(from_path) if to_path is None else to_path
+    os.makedirs(to_path, exist_ok=True)
+    if zipfile.is_zipfile(from_path):
+        with zipfile.ZipFile(from_path) as zf:
+            for name in zf.namelist():
+                _safe_target(to_path, name)
+            zf.extractall(to_path)
+    elif tarfile.is_tarfile(from_path):
+        with tarfile.open(from_path) as tf:
+            members = tf.getmembers()
+            for m in members:
+                _safe_target(to_path, m.name)
+                if m.issym() or m.islnk():
+                    link = m.linkname if m.islnk() else os.path.join(os.path.dirname(m.name), m.linkname)
+                    _safe_target(to_path, link)
+                elif not (m.isfile() or m.isdir()):
+                    raise RuntimeError(f"Refusing to extract {m.name!r}: not a regular file or folder")
+            if hasattr(tarfile, "data_filter"):
+                tf.extractall(to_path, members=members, filter="data")
+            else:  # pragma: no cover - Pythons before the extraction filters; members were checked above
+                tf.extractall(to_path, members=members)
+    elif from_path.endswith(".gz"):
+        out = os.path.join(to_path, os.path.basename(from_path)[:-3])
+        with gzip.open(from_path, "rb") as src, open(out + ".part", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(out + ".part", out)
+    else:
+        raise RuntimeError(f"Extraction of {from_path} not supported (not a tar, zip or gzip file)")
+    if remove_finished:
+        os.remove(from_path)
+    return to_path
+
+
+def download_and_extract_archive(url: str, download_root: str, extract_root: str | None = None,
+                                 filename: str | None = None, md5: str | None = None,
+                                 remove_finished: bool = False) -> None:
+    """``download_url`` (verified) then ``extract_archive``.
+
+    >>> download_and_extract_archive("https://host/x.tar.gz", "data", md5=None)    # doctest: +SKIP
+    """
+    path = download_url(url, download_root, filename, md5)
+    extract_archive(path, extract_root or download_root, remove_finished)
