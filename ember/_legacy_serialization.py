@@ -116,6 +116,11 @@ def _restricted_load(f: BinaryIO, what: str) -> Any:
     except EOFError:
         raise RuntimeError(f"ember.load: the legacy checkpoint ends before its {what}; the file is truncated") \
             from None
+    except (pickle.UnpicklingError, RuntimeError, TypeError):
+        raise
+    except (IndexError, KeyError, AttributeError, ValueError, struct.error) as e:
+        raise pickle.UnpicklingError(f"ember.load: not a PyTorch checkpoint, or a corrupt one (malformed "
+                                     f"{what}: {type(e).__name__}: {e})") from None
 
 
 def _read_exact(f: BinaryIO, n: int, what: str) -> np.ndarray:
@@ -159,6 +164,11 @@ def legacy_load(f: BinaryIO, map_location: Any = None, pickle_module: Any = None
         sym.load()
     except EOFError:
         raise RuntimeError("ember.load: the legacy checkpoint is truncated") from None
+    except pickle.UnpicklingError:
+        raise
+    except Exception as e:  # the C unpickler's errors for malformed opcodes vary
+        raise pickle.UnpicklingError(f"ember.load: malformed pickle in the legacy checkpoint "
+                                     f"({type(e).__name__}: {e})") from None
 
     # Each storage key's dtype and element count, from the persistent ids.
     declared: dict = {}

@@ -4,4 +4,4 @@
 >>> T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))])  # doctest: +ELLIPSIS
 Compose(...
 """
-from . import datasets, transforms  # noqa: F401
+from . import datasets, transforms, models, utils, ops  # noqa: F401

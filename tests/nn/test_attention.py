@@ -92,7 +92,8 @@ SDPA_PARITY = [
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("case", SDPA_PARITY, ids=lambda c: "-".join(f"{k}" for k in c.get("kw", {})) + c.get("mask", ""))
+@pytest.mark.parametrize("case", SDPA_PARITY,
+                         ids=lambda c: "-".join(f"{k}" for k in c.get("kw", {})) + c.get("mask", ""))
 def test_sdpa_parity(case, dtype):
     torch = torch_or_skip()
     rng = np.random.default_rng(1)

@@ -103,7 +103,8 @@ def test_encoder_layer_parity(name, dtype):
 DEC = {
     "post_ln": (dict(), [(5, 2, 8), (6, 2, 8)], {}, {"tgt_mask": _causal_float(5)}),
     "pre_ln_gelu_all_masks": (dict(norm_first=True, activation="gelu", batch_first=True), [(2, 5, 8), (2, 6, 8)], {},
-                              {"tgt_mask": _causal_bool(5), "memory_mask": np.random.default_rng(1).random((5, 6)) < 0.2,
+                              {"tgt_mask": _causal_bool(5),
+                               "memory_mask": np.random.default_rng(1).random((5, 6)) < 0.2,
                                "tgt_key_padding_mask": _kpm(2, 5), "memory_key_padding_mask": _kpm(2, 6, 1)}),
     "tgt_is_causal": (dict(), [(5, 2, 8), (6, 2, 8)], {"tgt_is_causal": True}, {"tgt_mask": _causal_float(5)}),
     "unbatched": (dict(), [(5, 8), (6, 8)], {}, {"tgt_mask": _causal_float(5)}),

@@ -292,7 +292,7 @@ def test_image_folder_finds_classes_and_loads_images(tmp_path):
     (tmp_path / "cat" / "broken.png").write_bytes(b"\x89PNG not really")
     broken = datasets.ImageFolder(str(tmp_path), allow_empty=True)
     with pytest.raises(RuntimeError, match="Cannot read image file"):
-        broken[1]
+        broken[0]
 
 
 def test_dataset_folder_with_custom_loader_and_errors(tmp_path):

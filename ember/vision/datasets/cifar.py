@@ -37,6 +37,13 @@ def _dtype(spec: Any, align: bool = False, copy: bool = False) -> np.dtype:
     return dt
 
 
+def _frombuffer(buf: Any, dtype: Any, shape: Any, order: str) -> np.ndarray:
+    # protocol 5 pickles arrays as raw buffers
+    if not isinstance(buf, (bytes, bytearray)) or order not in ("C", "F"):
+        raise pickle.UnpicklingError("malformed array buffer in a dataset pickle")
+    return np.frombuffer(bytes(buf), dtype=_dtype(dtype)).reshape(shape, order=order).copy()
+
+
 def _encode(text: Any, encoding: str = "utf-8") -> bytes:
     # how protocol-2 pickles written by Python 3 spell a bytes object
     if not isinstance(text, str) or not isinstance(encoding, str):
@@ -50,6 +57,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
     _allowed = {("_codecs", "encode"): _encode,
                 ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
                 ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+                ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+                ("numpy._core.numeric", "_frombuffer"): _frombuffer,
                 ("numpy", "ndarray"): np.ndarray,
                 ("numpy", "dtype"): _dtype}
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ... import _creation
 from ..._device import cpu
-from ..._dtype import from_numpy_dtype, get_default_dtype
+from ..._dtype import get_default_dtype
 from ..._tensor import Tensor, _wrap
 from . import _functional_pil as FP
 from . import _functional_tensor as FT
