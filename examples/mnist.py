@@ -89,8 +89,10 @@ def main(argv: list[str] | None = None) -> float:
     args = p.parse_args(argv)
 
     torch.manual_seed(args.seed)
-    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     ds_cls = datasets.FashionMNIST if args.dataset == "fashion" else datasets.MNIST
+    # each dataset's own pixel mean and std (the pytorch/examples convention)
+    mean, std = {"fashion": (0.2860, 0.3530), "mnist": (0.1307, 0.3081)}[args.dataset]
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])
     train_set = ds_cls(args.root, train=True, transform=tf, download=args.download)
     test_set = ds_cls(args.root, train=False, transform=tf, download=args.download)
     if args.limit:

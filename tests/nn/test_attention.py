@@ -443,3 +443,19 @@ def test_multihead_attention_input_rank_errors():
                                                           ember.zeros(7, 3, 8)),
                       lambda: torch.nn.MultiheadAttention(8, 2)(torch.zeros(5, 3, 8), torch.zeros(6, 3, 8),
                                                                 torch.zeros(7, 3, 8)))
+
+
+def test_merge_masks_like_torch():
+    torch = torch_or_skip()
+    am = np.triu(np.ones((5, 5), bool), 1)
+    kpm = np.zeros((3, 5), bool)
+    kpm[0, 4] = True
+    em, tm = nn.MultiheadAttention(8, 2, batch_first=True), torch.nn.MultiheadAttention(8, 2, batch_first=True)
+    for a, k in ((am, None), (None, kpm), (am, kpm), (None, None)):
+        e, et = em.merge_masks(None if a is None else ember.tensor(a), None if k is None else ember.tensor(k),
+                               ember.zeros(3, 5, 8))
+        t, tt = tm.merge_masks(None if a is None else torch.tensor(a), None if k is None else torch.tensor(k),
+                               torch.zeros(3, 5, 8))
+        assert et == tt and (e is None) == (t is None)
+        if t is not None:
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
