@@ -36,11 +36,11 @@ PROTOCOL_VERSION = 1001
 
 
 def is_legacy_file(f: BinaryIO) -> bool:
-    """Whether the stream at its current position is not a zip archive (so: the legacy format)."""
+    """Whether the stream at its current position starts a pickle (the legacy format) rather than a zip."""
     pos = f.tell()
-    head = f.read(4)
+    head = f.read(2)
     f.seek(pos)
-    return not head.startswith(b"PK")
+    return head[:1] == b"\x80"  # pickle's PROTO opcode: every legacy file starts with the pickled magic number
 
 
 # ------------------------------------------------------------------------ pass 1: symbolic

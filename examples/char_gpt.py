@@ -29,28 +29,13 @@ import ember as torch
 import ember.nn as nn
 import ember.nn.functional as F
 
-NOVELS = ["emma", "mansfieldpark", "northangerabbey", "persuasion", "prideprejudice", "sensesensibility"]
-_RDATA = os.path.join("usr", "lib", "R", "site-library", "janeaustenr", "data", "Rdata")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _austen import find_data, novel_lines  # noqa: E402  (shared with word_language_model.py)
 
 
 # ----------------------------------------------------------------------------------------------- data
-def find_data(root: str | None = None) -> str | None:
-    """The ``.../janeaustenr/data/Rdata`` prefix: under ``root``, $JANEAUSTENR_DIR, /, or ./data."""
-    candidates = []
-    for base in (root, os.environ.get("JANEAUSTENR_DIR"), os.sep, "data"):
-        if base:
-            candidates += [base, os.path.join(base, _RDATA), os.path.join(base, "janeaustenr", "data", "Rdata"),
-                           os.path.join(base, "data", "Rdata"), os.path.join(base, "Rdata")]
-    for c in candidates:
-        if os.path.isfile(c + ".rdx") and os.path.isfile(c + ".rdb"):
-            return c
-    return None
-
-
 def load_text(prefix: str) -> str:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import _rdata
-    return "\n\n".join("\n".join(str(s) for s in _rdata.load(prefix, name)) for name in NOVELS)
+    return "\n\n".join("\n".join(lines) for lines in novel_lines(prefix).values())
 
 
 class CharCodec:

@@ -31,31 +31,14 @@ import ember as torch
 import ember.nn as nn
 import ember.nn.functional as F
 
-NOVELS = ["emma", "mansfieldpark", "northangerabbey", "persuasion", "prideprejudice", "sensesensibility"]
-_RDATA = os.path.join("usr", "lib", "R", "site-library", "janeaustenr", "data", "Rdata")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _austen import find_data, novel_lines  # noqa: E402  (shared with char_gpt.py)
+
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[^\sa-z0-9]")
 
 
-def find_data(root: str | None = None) -> str | None:
-    """The ``.../janeaustenr/data/Rdata`` prefix: under ``root``, $JANEAUSTENR_DIR, /, or ./data."""
-    candidates = []
-    for base in (root, os.environ.get("JANEAUSTENR_DIR"), os.sep, "data"):
-        if base:
-            candidates += [base, os.path.join(base, _RDATA), os.path.join(base, "janeaustenr", "data", "Rdata"),
-                           os.path.join(base, "data", "Rdata"), os.path.join(base, "Rdata")]
-    for c in candidates:
-        if os.path.isfile(c + ".rdx") and os.path.isfile(c + ".rdb"):
-            return c
-    return None
-
-
 def load_lines(prefix: str) -> list:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import _rdata
-    lines = []
-    for name in NOVELS:
-        lines.extend(str(s) for s in _rdata.load(prefix, name))
-    return lines
+    return [line for lines in novel_lines(prefix).values() for line in lines]
 
 
 def tokenize(lines: list) -> list:

@@ -198,7 +198,7 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
                         dev = node._device
                         result = tuple(None if r is None else wrap(r if type(r) is node.xp.ndarray
                                                                     else node.xp.asarray(r), dev)
-                                       for r in fast(*[g._data for g in grads_out]))
+                                       for r in fast(*[None if g is None else g._data for g in grads_out]))
                     else:
                         result = node.backward(*grads_out)
                 except RuntimeError:

@@ -216,7 +216,7 @@ def _outline(canvas: np.ndarray, x0: int, y0: int, x1: int, y1: int, col: np.nda
     ya, yb = y0 + width, y1 - width + 1
     rows = range(ya, yb) if ya <= yb else range(yb + 1, ya + 1)
     r0, r1 = max(rows.start, 0), min(rows.stop, hgt)
-    for i in range(max(width, 1) if width else 0):
+    for i in range(width):
         for y in (y0 + i, y1 - i):
             if 0 <= y < hgt and xs < xe:
                 canvas[y, xs:xe] = col

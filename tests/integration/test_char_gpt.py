@@ -21,15 +21,15 @@ pytestmark = pytest.mark.skipif(char_gpt.find_data() is None,
 def test_char_gpt_learns_samples_and_round_trips(tmp_path, capsys):
     ckpt = tmp_path / "gpt.pt"
     out = char_gpt.main(["--layers", "2", "--heads", "4", "--width", "64", "--block", "32", "--batch-size", "16",
-                         "--iters", "150", "--eval-interval", "150", "--eval-iters", "4", "--warmup", "20",
+                         "--iters", "300", "--eval-interval", "300", "--eval-iters", "4", "--warmup", "20",
                          "--lr", "3e-3", "--limit", "300000", "--sample-len", "120", "--prompt", "Emma",
                          "--save", str(ckpt)])
     (_, first), (_, last) = out["history"][0], out["history"][-1]
     vocab = len(out["chars"])
     # an untrained model is close to uniform over the characters ...
     assert abs(first["train"] - math.log(vocab)) < 0.3
-    # ... and a short training run gets far below it (a unigram model sits near 3.1 nats)
-    assert last["train"] < first["train"] - 1.2 and last["val"] < 3.0, out["history"]
+    # ... and a short training run (~10 s) gets far below it (a unigram model sits near 3.1 nats): ~2.3-2.4
+    assert last["train"] < first["train"] - 1.5 and last["val"] < 2.7, out["history"]
     sample = out["sample"]
     assert sample.startswith("Emma") and len(sample) == 4 + 120
     assert set(sample) <= set(out["chars"])

@@ -72,3 +72,14 @@ def test_calculate_gain_and_special_inits():
     np.testing.assert_allclose(q @ q.T, np.eye(5), atol=1e-5)
     s = nn.init.sparse_(ember.empty(10, 6), sparsity=0.3).numpy()
     assert all((s[:, c] == 0).sum() >= 3 for c in range(6))
+
+
+def test_module_list_repr_folds_repeats_like_torch():
+    torch = torch_or_skip()
+    for lib in (ember, torch):
+        r = repr(lib.nn.ModuleList([lib.nn.Linear(2, 2), lib.nn.Linear(2, 2), lib.nn.ReLU(), lib.nn.Linear(2, 3)]))
+        if lib is ember:
+            got = r
+        else:
+            assert got == r
+    assert "(0-1): 2 x Linear" in got

@@ -193,6 +193,22 @@ class ModuleList(Module):
             self.add_module(str(offset + i), m)
         return self
 
+    def __repr__(self) -> str:
+        """Runs of identical children print once, as ``(0-1): 2 x Layer(...)`` (PyTorch's format)."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        lines, start = [], 0
+        for i in range(1, len(reprs) + 1):
+            if i == len(reprs) or reprs[i] != reprs[start]:
+                body = reprs[start].replace("\n", "\n  ")
+                if i - start == 1:
+                    lines.append(f"({start}): {body}")
+                else:
+                    lines.append(f"({start}-{i - 1}): {i - start} x {body}")
+                start = i
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward(); iterate over it instead")
 

@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 from ... import nn
+from ..._backend.im2col import take_adjoint
 from ..._tensor import Tensor, _wrap
 from ...autograd.graph import Node, _xp_of
 
@@ -116,20 +117,27 @@ def _sampling_plan(xp: Any, rois: Any, height: int, width: int, ph: int, pw: int
 
 
 def _gather(xp: Any, x: Any, idx: Any, w: Any) -> Any:
-    """(N, C, H, W) -> (K, C, ph, pw): weighted sum of the taps."""
+    """(N, C, H, W) -> (K, C, ph, pw): weighted sum of the taps.
+
+    One vectorised step per tap slot (at most 4 * grid_h * grid_w of them), so memory stays at one
+    (K, ph, pw, C) block instead of (K, ph, pw, taps, C).
+    """
     n, c, h, wd = x.shape
     flat = x.reshape(n, c, h * wd).transpose(0, 2, 1).reshape(n * h * wd, c)
-    vals = flat[idx]                                                   # (K, ph, pw, S, C)
-    out = xp.einsum("kpqs,kpqsc->kcpq", w, vals)
-    return xp.ascontiguousarray(out)
+    k, ph, pw, s = idx.shape
+    out = xp.zeros((k, ph, pw, c), dtype=x.dtype)
+    for j in range(s):
+        out += w[..., j, None] * flat[idx[..., j]]
+    return xp.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
 def _scatter(xp: Any, g: Any, idx: Any, w: Any, shape: tuple) -> Any:
     """Adjoint of :func:`_gather`: (K, C, ph, pw) -> (N, C, H, W)."""
     n, c, h, wd = shape
-    contrib = w[..., None] * g.transpose(0, 2, 3, 1)[:, :, :, None, :]  # (K, ph, pw, S, C)
+    gt = g.transpose(0, 2, 3, 1)                                       # (K, ph, pw, C)
     out = xp.zeros((n * h * wd, c), dtype=g.dtype)
-    xp.add.at(out, idx.reshape(-1), contrib.reshape(-1, c))
+    for j in range(idx.shape[-1]):   # the backend's scatter-add (sorted reduceat on NumPy, add.at elsewhere)
+        out += take_adjoint(xp, (w[..., j, None] * gt).reshape(-1, c), idx[..., j].reshape(-1), 0, n * h * wd)
     return xp.ascontiguousarray(out.reshape(n, h, wd, c).transpose(0, 3, 1, 2))
 
 
