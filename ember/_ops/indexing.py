@@ -414,7 +414,7 @@ def _setitem(self: Tensor, key: Any, value: Any) -> None:
 
 def _setitem_fast(self: Tensor, basic: Any, adv: Any, value: Any) -> None:
     data = self._data
-    if not data.flags.writeable:
+    if not getattr(data.flags, "writeable", True):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                            "single memory location. Please clone() the tensor before performing the operation.")
     region = data[basic] if basic is not None else data

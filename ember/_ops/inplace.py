@@ -39,7 +39,7 @@ def _write(self: Tensor, out: Tensor) -> None:
     data = self._data
     if out._data is data:
         return
-    if not data.flags.writeable:
+    if not getattr(data.flags, "writeable", True):  # NumPy flags read-only (broadcast) views; CuPy has none
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                            "single memory location. Please clone() the tensor before performing the operation.")
     if out._data.shape != data.shape:

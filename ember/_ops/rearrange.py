@@ -271,7 +271,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
 def _writeable_like(view: Any, src: Any) -> Any:
     # NumPy hands out diagonals read-only; PyTorch's diagonal is a writable view
     flags = getattr(view, "flags", None)
-    if flags is not None and hasattr(src, "flags") and src.flags.writeable and not flags.writeable:
+    if flags is not None and getattr(src.flags, "writeable", False) and not getattr(flags, "writeable", True):
         try:
             flags.writeable = True
         except (ValueError, AttributeError):

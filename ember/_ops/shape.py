@@ -419,7 +419,7 @@ class Unfold(Node):
     def forward(self, x, dim=0, size=1, step=1):
         self.in_shape, self.dim, self.size, self.step = x.shape, dim, size, step
         # overlapping windows alias one element several times: read-only, as PyTorch refuses writes there
-        return _window_view(self.xp, x, dim, size, step, x.flags.writeable and step >= size)
+        return _window_view(self.xp, x, dim, size, step, getattr(x.flags, "writeable", True) and step >= size)
 
     def backward(self, g):
         return UnfoldBackward.apply(g, shape=self.in_shape, dim=self.dim, size=self.size, step=self.step)

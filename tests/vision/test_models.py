@@ -4,6 +4,7 @@ Reference values come from ``fixtures/make_model_fixtures.py`` (run once with to
 gets deterministic synthetic weights (rebuilt here with the same NumPy code), so outputs are compared on
 full-width models without storing their weights.
 """
+import gzip
 import importlib.util
 import json
 import math
@@ -22,7 +23,7 @@ _maker = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_maker)
 CONFIGS, KEY_MODELS, synthetic_state_dict = _maker.CONFIGS, _maker.KEY_MODELS, _maker.synthetic_state_dict
 
-with open(os.path.join(FIX, "model_keys.json")) as _f:
+with gzip.open(os.path.join(FIX, "model_keys.json.gz"), "rt") as _f:
     KEYS = json.load(_f)
 REF = np.load(os.path.join(FIX, "models.npz"))
 
