@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import Optimizer, _as_real, _bump, _check_lr, _grad_array, _scalar_state, _to_scalar, _zeros_state
+from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _grad_array, _next_step, _scalar_state, _to_scalar,
+                        _zeros_state)
 
 __all__ = ["Adagrad"]
 
@@ -62,9 +63,7 @@ class Adagrad(Optimizer):
                     continue
                 xp = _xp_of(p._device)
                 state = self.state[p]
-                st = state["step"]._data
-                st += 1
-                step = float(st)
+                step = _next_step(state)
                 g, _ = _grad_array(p, xp, maximize, wd)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 param, g, s = _as_real(p._data), _as_real(g), _as_real(state["sum"]._data)

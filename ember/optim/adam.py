@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 from .._tensor import Tensor
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _addcmul_, _as_real, _bump, _check_betas, _check_lr, _grad_array, _lerp_,
-                        _scalar_state, _to_scalar, _zeros_state)
+from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _decayed_grad, _next_step,
+                        _scalar_state, _to_scalar, _update_moments, _zeros_state)
 
 __all__ = ["Adam"]
 
@@ -74,19 +74,11 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _zeros_state(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros_state(p)
-                st = state["step"]._data
-                st += 1
-                step = float(st)
-                if wd != 0 and decoupled:
-                    p._data *= 1 - lr * wd
-                    g, _ = _grad_array(p, xp, maximize)
-                else:
-                    g, _ = _grad_array(p, xp, maximize, wd)
+                step = _next_step(state)
+                g = _decayed_grad(p, xp, lr, wd, decoupled, maximize)
                 param, g = _as_real(p._data), _as_real(g)
                 exp_avg, exp_avg_sq = _as_real(state["exp_avg"]._data), _as_real(state["exp_avg_sq"]._data)
-                _lerp_(exp_avg, g, 1 - beta1, xp)
-                exp_avg_sq *= beta2
-                _addcmul_(exp_avg_sq, g, g, 1 - beta2, xp)
+                _update_moments(exp_avg, exp_avg_sq, g, beta1, beta2, xp)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 step_size = lr / bias_correction1

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _grad_array, _lerp_, _scalar_state,
-                        _to_scalar, _zeros_state)
+from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _grad_array, _lerp_, _next_step,
+                        _scalar_state, _to_scalar, _zeros_state)
 
 __all__ = ["Adamax"]
 
@@ -48,9 +48,7 @@ class Adamax(Optimizer):
                     state["step"] = _scalar_state(0.0, p)
                     state["exp_avg"] = _zeros_state(p)
                     state["exp_inf"] = _zeros_state(p)
-                st = state["step"]._data
-                st += 1
-                step = float(st)
+                step = _next_step(state)
                 g, _ = _grad_array(p, xp, maximize, wd)
                 param, g = _as_real(p._data), _as_real(g)
                 exp_avg, exp_inf = _as_real(state["exp_avg"]._data), _as_real(state["exp_inf"]._data)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import Optimizer, _as_real, _bump, _check_lr, _grad_array, _scalar_state, _to_scalar, _zeros_state
+from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _grad_array, _next_step, _scalar_state, _to_scalar,
+                        _zeros_state)
 
 __all__ = ["ASGD"]
 
@@ -46,9 +47,7 @@ class ASGD(Optimizer):
                     state["eta"] = _scalar_state(lr, p, on_device=True)
                     state["mu"] = _scalar_state(1.0, p, on_device=True)
                     state["ax"] = _zeros_state(p)
-                st = state["step"]._data
-                st += 1
-                step = float(st)
+                step = _next_step(state)
                 g, _ = _grad_array(p, xp, maximize, wd)
                 param, g, ax = _as_real(p._data), _as_real(g), _as_real(state["ax"]._data)
                 eta = float(state["eta"]._data)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import types
 import warnings
-import weakref
 from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable, Iterable, Sequence

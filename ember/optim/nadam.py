@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _addcmul_, _as_real, _bump, _check_betas, _check_lr, _grad_array, _lerp_,
-                        _scalar_state, _to_scalar, _zeros_state)
+from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _decayed_grad, _next_step,
+                        _scalar_state, _to_scalar, _update_moments, _zeros_state)
 
 __all__ = ["NAdam"]
 
@@ -55,15 +55,9 @@ class NAdam(Optimizer):
                     state["mu_product"] = _scalar_state(1.0, p)
                     state["exp_avg"] = _zeros_state(p)
                     state["exp_avg_sq"] = _zeros_state(p)
-                st = state["step"]._data
-                st += 1
-                step = float(st)
+                step = _next_step(state)
                 bias_correction2 = 1 - beta2 ** step
-                if wd != 0 and decoupled:
-                    p._data *= 1 - lr * wd
-                    g, _ = _grad_array(p, xp, maximize)
-                else:
-                    g, _ = _grad_array(p, xp, maximize, wd)
+                g = _decayed_grad(p, xp, lr, wd, decoupled, maximize)
                 param, g = _as_real(p._data), _as_real(g)
                 exp_avg, exp_avg_sq = _as_real(state["exp_avg"]._data), _as_real(state["exp_avg_sq"]._data)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
@@ -71,9 +65,7 @@ class NAdam(Optimizer):
                 mp = state["mu_product"]._data
                 mp *= mu  # kept in float32, as PyTorch does
                 mu_product = float(mp)
-                _lerp_(exp_avg, g, 1 - beta1, xp)
-                exp_avg_sq *= beta2
-                _addcmul_(exp_avg_sq, g, g, 1 - beta2, xp)
+                _update_moments(exp_avg, exp_avg_sq, g, beta1, beta2, xp)
                 denom = xp.divide(exp_avg_sq, bias_correction2)
                 xp.sqrt(denom, out=denom)
                 denom += eps

@@ -544,3 +544,25 @@ def _addcmul_(a: Any, t1: Any, t2: Any, value: float, xp: Any) -> None:
     t = xp.multiply(t1, value)
     t *= t2
     a += t
+
+
+def _next_step(state: dict) -> float:
+    """Advance the per-parameter ``step`` counter (a 0-d float32 tensor, as in PyTorch) and return it."""
+    st = state["step"]._data
+    st += 1
+    return float(st)
+
+
+def _decayed_grad(p: Tensor, xp: Any, lr: float, wd: float, decoupled: bool, maximize: bool) -> Any:
+    """The gradient array with weight decay: decoupled (AdamW-style, shrinks ``p`` in place) or L2 (added)."""
+    if wd != 0 and decoupled:
+        p._data *= 1 - lr * wd
+        return _grad_array(p, xp, maximize)[0]
+    return _grad_array(p, xp, maximize, wd)[0]
+
+
+def _update_moments(exp_avg: Any, exp_avg_sq: Any, g: Any, beta1: float, beta2: float, xp: Any) -> None:
+    """Adam's running averages of the gradient and of its square, in place."""
+    _lerp_(exp_avg, g, 1 - beta1, xp)
+    exp_avg_sq *= beta2
+    _addcmul_(exp_avg_sq, g, g, 1 - beta2, xp)
