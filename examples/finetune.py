@@ -77,9 +77,9 @@ def evaluate(model: nn.Module, data: Images, batch: int = 500) -> float:
 
 def train(model: nn.Module, data: Images, epochs: int, lr: float, batch: int, params=None,
           freeze_bn: bool = False, log: str = "") -> None:
-    """SGD with momentum and cosine decay; ``freeze_bn`` keeps BatchNorm in eval mode (frozen backbone)."""
+    """Adam with cosine decay; ``freeze_bn`` keeps BatchNorm in eval mode (frozen backbone)."""
     params = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
-    opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=5e-4)
+    opt = torch.optim.Adam(params, lr=lr)
     loader = DataLoader(data, batch_size=batch, shuffle=True, drop_last=len(data) > batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs * len(loader)))
     start = time.perf_counter()
@@ -112,22 +112,25 @@ def pretrain(train_set: Images, test_set: Images, steps: int, batch: int, lr: fl
 def finetune(weights: str | None, train_set: Images, test_set: Images, args, augment: bool,
              log: str) -> tuple:
     """Returns (accuracy after the frozen-backbone stage, accuracy after full fine-tuning)."""
-    tf = T.Compose([T.RandomCrop(32, padding=4, fill=-MEAN / STD), T.RandomHorizontalFlip()]) if augment else None
+    aug = [T.RandomCrop(32, padding=args.crop_padding, fill=-MEAN / STD)]
+    if not args.no_flip:
+        aug.append(T.RandomHorizontalFlip())
+    tf = T.Compose(aug) if augment else None
     data = Images(train_set.x, train_set.y, tf)
     if weights is None:   # from scratch: same schedule, everything trainable from the start
         model = models.resnet18(num_classes=len(TARGET))
-        train(model, data, args.head_epochs + args.ft_epochs, args.lr, args.batch, log=log)
+        train(model, data, args.scratch_epochs, args.lr, args.batch, log=log)
         return None, evaluate(model, test_set)
     sd = torch.load(weights)
     model = models.resnet18(weights=weights, num_classes=sd["fc.weight"].shape[0])
     model.fc = nn.Linear(model.fc.in_features, len(TARGET))      # new head for the new task
     for name, p in model.named_parameters():                     # stage 1: frozen backbone
         p.requires_grad_(name.startswith("fc."))
-    train(model, data, args.head_epochs, args.lr, args.batch, params=model.fc.parameters(), freeze_bn=True,
+    train(model, data, args.head_epochs, args.head_lr, args.batch, params=model.fc.parameters(), freeze_bn=True,
           log=log + " head")
     head_acc = evaluate(model, test_set)
     model.requires_grad_(True)                                   # stage 2: unfreeze, 10x lower LR
-    train(model, data, args.ft_epochs, args.lr / 10, args.batch, log=log + " full")
+    train(model, data, args.ft_epochs, args.lr, args.batch, log=log + " full")
     return head_acc, evaluate(model, test_set)
 
 
@@ -136,14 +139,18 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--root", default="data", help="Fashion-MNIST folder (the Debian package is found anyway)")
     p.add_argument("--weights", default=None, help="a ResNet-18 state_dict file (skips pre-training)")
     p.add_argument("--save-pretrained", default=None, help="keep the pre-trained state_dict here")
-    p.add_argument("--pretrain-steps", type=int, default=120)
-    p.add_argument("--pretrain-batch", type=int, default=64)
-    p.add_argument("--pretrain-lr", type=float, default=0.05)
+    p.add_argument("--pretrain-steps", type=int, default=150)
+    p.add_argument("--pretrain-batch", type=int, default=32)
+    p.add_argument("--pretrain-lr", type=float, default=1e-3)
     p.add_argument("--per-class", type=int, default=20, help="training images per class of the new task")
     p.add_argument("--test-per-class", type=int, default=200)
-    p.add_argument("--head-epochs", type=int, default=8)
-    p.add_argument("--ft-epochs", type=int, default=6)
-    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--head-epochs", type=int, default=60, help="frozen-backbone epochs (forward-only: cheap)")
+    p.add_argument("--head-lr", type=float, default=1e-2, help="Adam learning rate of the new head alone")
+    p.add_argument("--ft-epochs", type=int, default=20, help="epochs with everything unfrozen")
+    p.add_argument("--scratch-epochs", type=int, default=20)
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, unfrozen (10x lower) and scratch")
+    p.add_argument("--crop-padding", type=int, default=2)
+    p.add_argument("--no-flip", action="store_true", help="augment with RandomCrop only")
     p.add_argument("--batch", type=int, default=25)
     p.add_argument("--no-scratch", action="store_true", help="skip the from-scratch baseline")
     p.add_argument("--seed", type=int, default=0)
