@@ -82,22 +82,77 @@ def small_resnet(lib: Any) -> tuple:
     return model, opt, (32, 3, 32, 32), 10
 
 
+def lstm_lm(lib: Any) -> tuple:
+    """pytorch/examples word LM: Embedding 10000x200, 2-layer LSTM 200, decoder; seq 35, batch 20, SGD + clipping."""
+    nn = lib.nn
+
+    class LM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = nn.Embedding(10000, 200)
+            self.rnn = nn.LSTM(200, 200, 2, dropout=0.2)
+            self.decoder = nn.Linear(200, 10000)
+
+        def forward(self, x):
+            out, _ = self.rnn(self.encoder(x.t()))          # (seq, batch, hidden)
+            return self.decoder(out).reshape(-1, 10000)
+
+    model = LM()
+    opt = lib.optim.SGD(model.parameters(), lr=20.0)
+    return model, opt, ("tokens", 20, 35, 10000), 10000
+
+
+def char_gpt(lib: Any) -> tuple:
+    """A nanoGPT-style decoder: 4 layers, 4 heads, width 128, block 64, batch 32, AdamW."""
+    nn = lib.nn
+
+    class GPT(nn.Module):
+        def __init__(self, vocab: int = 80, block: int = 64, width: int = 128) -> None:
+            super().__init__()
+            self.tok = nn.Embedding(vocab, width)
+            self.pos = nn.Embedding(block, width)
+            layer = nn.TransformerEncoderLayer(width, 4, 4 * width, dropout=0.0, activation="gelu",
+                                               batch_first=True, norm_first=True)
+            self.blocks = nn.TransformerEncoder(layer, 4, enable_nested_tensor=False)
+            self.ln = nn.LayerNorm(width)
+            self.head = nn.Linear(width, vocab, bias=False)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(block))
+            self.register_buffer("positions", lib.arange(block))
+
+        def forward(self, idx):
+            x = self.tok(idx) + self.pos(self.positions)
+            x = self.blocks(x, mask=self.mask, is_causal=True)
+            return self.head(self.ln(x)).reshape(-1, self.head.out_features)
+
+    model = GPT()
+    opt = lib.optim.AdamW(model.parameters(), lr=3e-4)
+    return model, opt, ("tokens", 32, 64, 80), 80
+
+
 WORKLOADS: dict = {"mlp": mlp, "mnist_cnn": mnist_cnn, "lenet5": lenet5, "small_resnet": small_resnet,
-                   "wide_mlp": wide_mlp}
+                   "wide_mlp": wide_mlp, "lstm_lm": lstm_lm, "char_gpt": char_gpt}
 
 
 def _step_fn(lib: Any, build: Callable) -> Callable:
     lib.manual_seed(0)
     model, opt, shape, classes = build(lib)
     rng = np.random.default_rng(0)
-    x = lib.tensor(rng.standard_normal(shape).astype(np.float32))
-    y = lib.tensor(rng.integers(0, classes, shape[0]))
+    if shape[0] == "tokens":  # language models: token ids in, next-token targets (batch*seq) out
+        _, batch, seq, vocab = shape
+        x = lib.tensor(rng.integers(0, vocab, (batch, seq)))
+        y = lib.tensor(rng.integers(0, vocab, batch * seq))
+    else:
+        x = lib.tensor(rng.standard_normal(shape).astype(np.float32))
+        y = lib.tensor(rng.integers(0, classes, shape[0]))
     loss_fn = lib.nn.CrossEntropyLoss()
+    clip = build is lstm_lm  # the word LM clips gradients at 0.25, as in pytorch/examples
 
     def step() -> None:
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
+        if clip:
+            lib.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
         opt.step()
     return step
 

@@ -169,6 +169,32 @@ def conv_input(xp: Any, g: Any, w: Any, shape: tuple, stride: tuple, dilation: t
     return col2im(xp, cols, shape, stride, dilation)
 
 
+def flip_transpose(xp: Any, w: Any, groups: int) -> Any:
+    """Weight (O, C/groups, *k) -> (C, O/groups, *k) with every kernel flipped: the correlation kernel of the adjoint."""
+    nd = w.ndim - 2
+    o, cg = w.shape[:2]
+    wg = w.reshape((groups, o // groups, cg) + tuple(w.shape[2:]))
+    wt = xp.swapaxes(wg, 1, 2).reshape((groups * cg, o // groups) + tuple(w.shape[2:]))
+    return wt[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+
+
+def conv_input_stride1(xp: Any, g: Any, w: Any, spatial: tuple, padding: tuple, dilation: tuple,
+                       groups: int) -> Any:
+    """``conv_input`` for stride 1, cropped to ``spatial``: a correlation of the zero-padded ``g`` with the
+    flipped, transposed kernel (im2col + GEMM), instead of GEMM + a col2im scatter-add.
+
+    Returns None when a padding exceeds the kernel's reach (the caller falls back to ``conv_input``).
+    """
+    kernel = w.shape[2:]
+    left = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel, padding))
+    # correlation output length = n + left + right - d*(k-1) must equal the input's length
+    right = tuple(s - n + d * (k - 1) - a for s, n, d, k, a in zip(spatial, g.shape[2:], dilation, kernel, left))
+    if any(a < 0 for a in left) or any(b < 0 for b in right):
+        return None
+    gp = pad_zeros(xp, g, left, right=right)
+    return conv_forward(xp, gp, flip_transpose(xp, w, groups), (1,) * len(kernel), dilation, groups)
+
+
 def take_adjoint(xp: Any, g: Any, idx: Any, axis: int, n: int) -> Any:
     """Adjoint of ``xp.take(x, idx, axis)`` for an input of length ``n`` along ``axis``: a scatter-add of ``g``.
 

@@ -21,6 +21,9 @@ from .. import _tensor as _tensor_mod
 from .graph import AccumulateGrad, Node
 from . import anomaly_mode
 
+# Set by ember.profiler while it records: each node's backward is timed as a range named node.name().
+_profiler: Any = None
+
 
 def _sum_to_shape(g: Any, shape: tuple) -> Any:
     """Sum a broadcast gradient down to ``shape`` (differentiably)."""
@@ -162,7 +165,12 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
                     for j in capture_keys.get((id(node), 0), ()):
                         captured[j] = g
                 if accumulate and (allowed_leaves is None or id(node) in allowed_leaves):
-                    _accumulate(node.variable, g, create_graph, fresh_ids)
+                    if _profiler is not None:
+                        frame = _profiler._begin("AccumulateGrad")
+                        _accumulate(node.variable, g, create_graph, fresh_ids)
+                        _profiler._end(frame)
+                    else:
+                        _accumulate(node.variable, g, create_graph, fresh_ids)
                 continue
             out_meta = node._out_meta
             pre_hooks = node._pre_hooks
@@ -192,6 +200,9 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
                             grads_out = list(r)
             result = None
             if any_grad and not skip:
+                prof = _profiler
+                if prof is not None:
+                    frame = prof._begin(node.name())
                 try:
                     fast = node.fast_backward
                     if fast is not None and not create_graph and not node._hooks:
@@ -205,6 +216,8 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool,
                     if node._trace:
                         _report_trace(node)
                     raise
+                if prof is not None:
+                    prof._end(frame)
                 if type(result) is not tuple:
                     result = (result,)
                 if node._hooks:

@@ -183,6 +183,8 @@ class Node:
         Non-tensor inputs (Python numbers, raw arrays, None) are passed through as constants.
         This is the hot path of every op: keep it free of per-call imports and needless stores.
         """
+        if _profiler is not None and _profiler._intercept():  # ember.profiler times this op (re-enters once)
+            return _profiler._run_op(cls, inputs, kwargs)
         node = _new(cls)
         dev = None
         arrays = []
@@ -244,6 +246,8 @@ class Node:
 _new = object.__new__
 # Set by ember.onnx while it traces a forward pass: called as ``_tracer(node, inputs, kwargs, outputs)``.
 _tracer: Any = None
+# Set by ember.profiler while it records (see ember/profiler/_profile.py).
+_profiler: Any = None
 # Bound by ember._tensor once the Tensor class exists (graph.py is imported first).
 Tensor: Any = None
 _wrap: Any = None

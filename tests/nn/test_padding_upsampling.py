@@ -67,6 +67,25 @@ SPECS = [
            None, [((1, 1, 3, 4), (1, 2, 2, 2))], low=-1.6, high=1.6),
     OpSpec("grid_sample_nearest", lambda x, g: F.grid_sample(x, g, mode="nearest", align_corners=False), None,
            [((1, 2, 3, 3), (1, 2, 2, 2))], nondiff=(1,)),
+    OpSpec("grid_sample_bicubic", lambda x, g: F.grid_sample(x, g, mode="bicubic", align_corners=False), None,
+           [((1, 2, 3, 4), (1, 2, 2, 2)), ((0, 1, 2, 2), (0, 2, 1, 2))], low=-1.2, high=1.2),
+    OpSpec("grid_sample_bicubic_reflection_ac", lambda x, g: F.grid_sample(x, g, "bicubic", "reflection", True), None,
+           [((1, 1, 3, 3), (1, 2, 2, 2))], low=-1.6, high=1.6),
+    OpSpec("grid_sample_bicubic_border", lambda x, g: F.grid_sample(x, g, "bicubic", "border", False), None,
+           [((1, 1, 2, 3), (1, 1, 2, 2))], low=-1.3, high=1.3),
+    OpSpec("grid_sample_3d", lambda x, g: F.grid_sample(x, g, align_corners=False), None,
+           [((1, 2, 2, 3, 2), (1, 1, 2, 2, 3)), ((0, 2, 2, 2, 2), (0, 1, 2, 2, 3))], low=-1.2, high=1.2),
+    OpSpec("grid_sample_3d_border_ac", lambda x, g: F.grid_sample(x, g, padding_mode="border", align_corners=True),
+           None, [((1, 1, 2, 2, 3), (1, 2, 1, 2, 3))], low=-1.3, high=1.3),
+    OpSpec("grid_sample_3d_reflection", lambda x, g: F.grid_sample(x, g, padding_mode="reflection",
+                                                                    align_corners=False),
+           None, [((1, 1, 2, 3, 2), (1, 1, 2, 2, 3))], low=-1.6, high=1.6),
+    OpSpec("grid_sample_3d_nearest", lambda x, g: F.grid_sample(x, g, mode="nearest", align_corners=True), None,
+           [((1, 2, 2, 2, 3), (1, 1, 2, 2, 3))], nondiff=(1,)),
+    OpSpec("interp_bilinear_antialias", lambda x: F.interpolate(x, size=(2, 3), mode="bilinear", antialias=True),
+           None, [((1, 2, 5, 4),), ((0, 2, 4, 4),)]),
+    OpSpec("interp_bicubic_antialias", lambda x: F.interpolate(x, scale_factor=(0.4, 1.5), mode="bicubic",
+                                                               antialias=True), None, [((1, 1, 5, 3),)]),
     OpSpec("affine_grid", lambda t: F.affine_grid(t, [2, 1, 3, 4], align_corners=False), None, [((2, 2, 3),)]),
     OpSpec("affine_grid_3d", lambda t: F.affine_grid(t, [1, 1, 2, 2, 3], align_corners=True), None,
            [((1, 3, 4),)]),
@@ -120,6 +139,11 @@ INTERP = [
     (3, "nearest", dict(scale_factor=2)), (3, "trilinear", dict(size=(3, 5, 4))),
     (3, "trilinear", dict(scale_factor=1.5, align_corners=True)), (3, "area", dict(size=2)),
     (3, "nearest-exact", dict(size=(2, 7, 3))),
+    (2, "bilinear", dict(size=(3, 2), antialias=True)), (2, "bilinear", dict(scale_factor=0.4, antialias=True)),
+    (2, "bilinear", dict(size=(2, 9), align_corners=True, antialias=True)),
+    (2, "bicubic", dict(size=(4, 2), antialias=True)), (2, "bicubic", dict(scale_factor=(0.3, 1.7), antialias=True)),
+    (2, "bicubic", dict(size=(3, 3), align_corners=True, antialias=True)),
+    (2, "bicubic", dict(scale_factor=0.45, recompute_scale_factor=True, antialias=True)),
 ]
 
 
@@ -132,13 +156,18 @@ def test_interpolate_parity(nd, mode, kw, dtype):
          [x], dtype)
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("nd,mode", [(2, "bilinear"), (2, "nearest"), (2, "bicubic"), (3, "bilinear"),
+                                     (3, "nearest")])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_grid_sample_parity(mode, padding_mode, align_corners):
+def test_grid_sample_parity(nd, mode, padding_mode, align_corners):
     torch = torch_or_skip()
     rng = np.random.default_rng(0)
-    x, g = rng.standard_normal((2, 3, 5, 6)), rng.uniform(-1.4, 1.4, (2, 4, 3, 2))
+    # grid values up to 1.4 land outside the image, exercising every padding mode
+    if nd == 2:
+        x, g = rng.standard_normal((2, 3, 5, 6)), rng.uniform(-1.4, 1.4, (2, 4, 3, 2))
+    else:
+        x, g = rng.standard_normal((2, 2, 4, 5, 3)), rng.uniform(-1.4, 1.4, (2, 3, 2, 4, 3))
     for dtype in (np.float32, np.float64):
         _cmp(lambda a, b: F.grid_sample(a, b, mode, padding_mode, align_corners),
              lambda a, b: torch.nn.functional.grid_sample(a, b, mode, padding_mode, align_corners), [x, g], dtype)
@@ -212,6 +241,18 @@ def test_errors():
          lambda: TF.grid_sample(t, torch.zeros(2, 2, 2, 2), align_corners=False)),
         (lambda: F.grid_sample(e, ember.zeros(1, 2, 2, 2), mode="foo"),
          lambda: TF.grid_sample(t, torch.zeros(1, 2, 2, 2), mode="foo")),
+        (lambda: F.grid_sample(ember.zeros(1, 1, 2, 2, 2), ember.zeros(1, 1, 1, 1, 3), mode="bicubic"),
+         lambda: TF.grid_sample(torch.zeros(1, 1, 2, 2, 2), torch.zeros(1, 1, 1, 1, 3), mode="bicubic")),
+        (lambda: F.grid_sample(ember.zeros(1, 1, 2, 2, 2), ember.zeros(1, 1, 1, 1, 2)),
+         lambda: TF.grid_sample(torch.zeros(1, 1, 2, 2, 2), torch.zeros(1, 1, 1, 1, 2), align_corners=False)),
+        (lambda: F.grid_sample(ember.zeros(1, 1, 2, 2, 2), ember.zeros(1, 1, 1, 3)),
+         lambda: TF.grid_sample(torch.zeros(1, 1, 2, 2, 2), torch.zeros(1, 1, 1, 3), align_corners=False)),
+        (lambda: F.grid_sample(ember.zeros(1, 1, 2, 2, 2), ember.zeros(2, 1, 1, 1, 3)),
+         lambda: TF.grid_sample(torch.zeros(1, 1, 2, 2, 2), torch.zeros(2, 1, 1, 1, 3), align_corners=False)),
+        (lambda: F.interpolate(ember.zeros(1, 1, 4), size=2, mode="linear", antialias=True),
+         lambda: TF.interpolate(torch.zeros(1, 1, 4), size=2, mode="linear", antialias=True)),
+        (lambda: F.interpolate(e, size=2, mode="nearest", antialias=True),
+         lambda: TF.interpolate(t, size=2, mode="nearest", antialias=True)),
         (lambda: F.affine_grid(ember.zeros(1, 3, 3), [1, 1, 2, 2], False),
          lambda: TF.affine_grid(torch.zeros(1, 3, 3), [1, 1, 2, 2], False)),
         (lambda: F.affine_grid(ember.zeros(1, 2, 3), [1, 2, 2], False),

@@ -80,9 +80,13 @@ class ConvTranspose(Node):
         xp = self.xp
         n = x.shape[0]
         c = w.shape[1] * groups
-        full = tuple(s + 2 * p for s, p in zip(spatial, padding))
-        y = K.conv_input(xp, x, w, (n, c) + full, stride, dilation, groups)
-        y = _crop(xp, y, padding, spatial)
+        y = None
+        if all(s == 1 for s in stride):
+            y = K.conv_input_stride1(xp, x, w, spatial, padding, dilation, groups)
+        if y is None:
+            full = tuple(s + 2 * p for s, p in zip(spatial, padding))
+            y = K.conv_input(xp, x, w, (n, c) + full, stride, dilation, groups)
+            y = _crop(xp, y, padding, spatial)
         if b is not None:
             return y + _bias_shape(b, len(stride))
         return xp.ascontiguousarray(y)

@@ -1,5 +1,5 @@
 """Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area),
-``grid_sample`` (bilinear/nearest; zeros/border/reflection padding) and ``affine_grid``.
+``grid_sample`` (bilinear/nearest on 4-D and 5-D, bicubic on 4-D; zeros/border/reflection padding) and ``affine_grid``.
 
 Interpolation is separable: each spatial dim is resampled in turn by gathering taps along that dim
 (the ``Take`` node of ``padding.py``, whose backward is a scatter-add) and weighting them with
@@ -14,6 +14,7 @@ ember.Size([1, 1, 4, 4])
 """
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -83,6 +84,47 @@ def _resample_dim(x: Tensor, axis: int, o: int, mode: str, align_corners: bool, 
     return y0 * _const(x, 1.0 - l1, axis) + y1 * _const(x, l1, axis)
 
 
+def _aa_filter(x: np.ndarray, mode: str) -> np.ndarray:
+    """The antialiasing kernels (PIL's): the triangle for bilinear, Keys' cubic with a = -0.5 for bicubic."""
+    x = np.abs(x)
+    if mode == "bilinear":
+        return np.where(x < 1, 1 - x, 0)
+    a = -0.5
+    return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                    np.where(x < 2, ((x - 5) * x + 8) * x * a - 4 * a, 0))
+
+
+def _resample_dim_aa(x: Tensor, axis: int, o: int, mode: str, align_corners: bool, scale: float | None) -> Tensor:
+    """Antialiased resampling along ``axis``: when downsampling by ``s`` the filter is stretched by ``s`` (its
+    support grows to ``s`` times the kernel's), so every input sample contributes; the taps of each output are
+    normalised to sum to one. All outputs' taps are gathered at once (o * K indices) and reduced over K."""
+    n = x.shape[axis]
+    xp = _xp_of(x._device)
+    dt = np.float64 if x._data.dtype == np.float64 else np.float32
+    s = _scale(n, o, align_corners, scale, dt)
+    half = dt(1.0 if mode == "bilinear" else 2.0)
+    support = half * s if s >= 1 else half
+    invscale = dt(1) / s if s >= 1 else dt(1)
+    center = s * (np.arange(o, dtype=dt) + dt(0.5))
+    # int64 casts truncate toward zero, as the reference kernel does
+    xmin = np.maximum((center - support + dt(0.5)).astype(np.int64), 0)
+    xsize = np.minimum((center + support + dt(0.5)).astype(np.int64), n) - xmin
+    k = max(int(xsize.max()), 1)
+    j = np.arange(k)
+    pos = xmin[:, None] + j[None, :]
+    w = _aa_filter((pos - center[:, None] + dt(0.5)).astype(dt) * invscale, mode).astype(dt)
+    w = np.where(j[None, :] < xsize[:, None], w, dt(0))
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1), w)
+    idx = np.clip(pos, 0, n - 1).reshape(-1)
+    taps = Take.apply(x, idx=xp.asarray(idx), axis=axis)
+    taps = taps.reshape(*x.shape[:axis], o, k, *x.shape[axis + 1:])
+    wshape = [1] * taps.dim()
+    wshape[axis], wshape[axis + 1] = o, k
+    wt = _wrap(xp.asarray(w.reshape(wshape).astype(x._data.dtype)), x._device)
+    return (taps * wt).sum(axis + 1)
+
+
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -137,8 +179,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             scales = None
     else:
         raise ValueError("either size or scale_factor should be defined")
-    if antialias:
-        raise NotImplementedError("interpolate(): antialias=True is not supported by ember")
+    if antialias and (mode not in ("bilinear", "bicubic") or nd != 2):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
+                         "as input")
     if any(o <= 0 for o in out):
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({', '.join(map(str, sp))})"
                            f" output ({', '.join(map(str, out))})")
@@ -152,7 +195,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, tuple(out))
     y = input
     for d in range(nd):
-        y = _resample_dim(y, 2 + d, out[d], mode, bool(align_corners), scales[d] if scales else None)
+        sc = scales[d] if scales else None
+        y = (_resample_dim_aa(y, 2 + d, out[d], mode, bool(align_corners), sc) if antialias
+             else _resample_dim(y, 2 + d, out[d], mode, bool(align_corners), sc))
     if y is input:
         y = input * 1
     return y
@@ -207,12 +252,18 @@ def _source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) ->
     return c
 
 
-def _corner(input: Tensor, iy: Any, ix: Any) -> Tensor:
-    """Values of input (N, C, H, W) at integer positions (N, Ho, Wo), zero outside the image."""
+def _corner(input: Tensor, pos: list) -> Tensor:
+    """Values of input (N, C, *S) at integer positions ``pos[d]`` (N, *out) per spatial dim, zero outside."""
     xp = _xp_of(input._device)
-    n, c, h, w = input.shape
-    valid = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-    flat = xp.where(valid, xp.clip(iy, 0, h - 1) * w + xp.clip(ix, 0, w - 1), 0).astype(xp.int64)
+    n, c = input.shape[:2]
+    sp = input.shape[2:]
+    valid = None
+    flat = 0
+    for d, (p, size) in enumerate(zip(pos, sp)):
+        v = (p >= 0) & (p < size)
+        valid = v if valid is None else valid & v
+        flat = flat + xp.clip(p, 0, size - 1) * int(np.prod(sp[d + 1:], dtype=np.int64))
+    flat = xp.where(valid, flat, 0).astype(xp.int64)
     idx = xp.ascontiguousarray(xp.broadcast_to(flat[:, None], (n, c) + flat.shape[1:]))
     vals = IndexGather.apply(input, idx=idx)
     if bool(valid.all()):
@@ -220,9 +271,38 @@ def _corner(input: Tensor, iy: Any, ix: Any) -> Tensor:
     return vals * _wrap(valid[:, None].astype(input._data.dtype), input._device)
 
 
+def _cubic_weights(t: Tensor) -> list:
+    """Keys' cubic convolution weights (A = -0.75) of the taps at -1, 0, 1, 2 for fractional offsets ``t``."""
+    a = _CUBIC_A
+    u, v, r = t + 1, 1 - t, 2 - t
+    return [((a * u - 5 * a) * u + 8 * a) * u - 4 * a,
+            ((a + 2) * t - (a + 3)) * t * t + 1,
+            ((a + 2) * v - (a + 3)) * v * v + 1,
+            ((a * r - 5 * a) * r + 8 * a) * r - 4 * a]
+
+
+def _tap_coords(xp: Any, c: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
+    """Integer tap coordinates (float array ``c``) mapped through the padding, as bicubic sampling reads them."""
+    if padding_mode == "border":
+        c = xp.clip(c, 0, size - 1)
+    elif padding_mode == "reflection":
+        lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if lo2 == hi2:
+            c = c * 0
+        else:
+            lo, span = lo2 / 2, (hi2 - lo2) / 2
+            d = xp.abs(c - lo)
+            extra = xp.fmod(d, span)
+            even = (xp.floor(d / span) % 2) == 0
+            c = xp.where(even, extra + lo, span - extra + lo)
+        c = xp.clip(c, 0, size - 1)
+    return c.astype(xp.int64)
+
+
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
-    """Sample ``input`` (N, C, H, W) at the normalised [-1, 1] (x, y) positions of ``grid`` (N, Ho, Wo, 2).
+    """Sample ``input`` (N, C, H, W) / (N, C, D, H, W) at the normalised [-1, 1] (x, y[, z]) positions of ``grid``
+    (N, Ho, Wo, 2) / (N, Do, Ho, Wo, 3). 5-D ``bilinear`` is trilinear; ``bicubic`` is 4-D only.
 
     >>> import ember
     >>> import ember.nn.functional as F
@@ -235,39 +315,56 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
-    if input.dim() != 4 or grid.dim() != 4:
-        if input.dim() == 5:
-            raise NotImplementedError("grid_sample(): ember supports 4-D (spatial) inputs only")
+    if input.dtype != grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
+                           f"{input.dtype} and grid has {grid.dtype}")
+    if grid.dim() < 1 or grid.shape[-1] != input.dim() - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {input.dim() - 2} in last dimension, but got "
+                           f"grid with sizes {list(grid.shape)}")
+    if input.dim() not in (4, 5) or grid.dim() != input.dim():
         raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
                            f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
     if input.shape[0] != grid.shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
                            f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
-    if grid.shape[-1] != 2:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension, but got grid with sizes "
-                           f"{list(grid.shape)}")
-    if input.dtype != grid.dtype:
-        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
-                           f"{input.dtype} and grid has {grid.dtype}")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(): mode='bicubic' is not supported by ember")
+    if mode == "bicubic" and input.dim() != 4:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     align = bool(align_corners)
-    h, w = input.shape[2:]
-    ix = _source(grid[..., 0], w, padding_mode, align)
-    iy = _source(grid[..., 1], h, padding_mode, align)
+    nd = input.dim() - 2
+    sp = input.shape[2:]
     xp = _xp_of(input._device)
+    if input.shape[0] == 0:
+        # an empty batch: nothing to gather (keeps the result attached to input's graph)
+        return input.flatten(2)[:, :, :0].reshape(0, input.shape[1], *grid.shape[1:-1])
+    # the grid's last dim is ordered (x, y[, z]) = (W, H[, D]): reversed spatial order
+    coords = [grid[..., nd - 1 - d] for d in range(nd)]
+    if mode == "bicubic":
+        # taps at floor - 1 .. floor + 2 of the unpadded coordinate; padding maps each tap, not the coordinate
+        src = [_unnormalize(coords[d], sp[d], align) for d in range(nd)]
+        base = [xp.floor(c._data) for c in src]
+        wts = [_cubic_weights(c - _wrap(b, c._device)) for c, b in zip(src, base)]
+        taps = [[_tap_coords(xp, b + (k - 1), size, padding_mode, align) for k in range(4)]
+                for b, size in zip(base, sp)]
+        out = None
+        for ky in range(4):
+            for kx in range(4):
+                term = _corner(input, [taps[0][ky], taps[1][kx]]) * (wts[0][ky] * wts[1][kx]).unsqueeze(1)
+                out = term if out is None else out + term
+        return out
+    src = [_source(coords[d], sp[d], padding_mode, align) for d in range(nd)]
     if mode == "nearest":
-        return _corner(input, xp.rint(iy._data).astype(xp.int64), xp.rint(ix._data).astype(xp.int64))
-    x0 = xp.floor(ix._data)
-    y0 = xp.floor(iy._data)
-    fx = ix - _wrap(x0, ix._device)          # weight of the east neighbours
-    fy = iy - _wrap(y0, iy._device)          # weight of the south neighbours
-    x0i, y0i = x0.astype(xp.int64), y0.astype(xp.int64)
+        return _corner(input, [xp.rint(c._data).astype(xp.int64) for c in src])
+    base = [xp.floor(c._data) for c in src]
+    frac = [c - _wrap(b, c._device) for c, b in zip(src, base)]     # weight of the upper neighbour per dim
+    base = [b.astype(xp.int64) for b in base]
     out = None
-    for dy, wy in ((0, 1 - fy), (1, fy)):
-        for dx, wx in ((0, 1 - fx), (1, fx)):
-            term = _corner(input, y0i + dy, x0i + dx) * (wy * wx).unsqueeze(1)
-            out = term if out is None else out + term
+    for corner in itertools.product((0, 1), repeat=nd):
+        wt = None
+        for d, up in enumerate(corner):
+            f = frac[d] if up else 1 - frac[d]
+            wt = f if wt is None else wt * f
+        term = _corner(input, [b + up for b, up in zip(base, corner)]) * wt.unsqueeze(1)
+        out = term if out is None else out + term
     return out
 
 
