@@ -235,6 +235,7 @@ def test_nested_profile_raises() -> None:
     assert graph._profiler is None
 
 
+@pytest.mark.filterwarnings("ignore:Profiler won't be using warmup")
 def test_schedule_actions_match_pytorch() -> None:
     torch = pytest.importorskip("torch")
     for kw in [dict(wait=1, warmup=1, active=2), dict(wait=1, warmup=1, active=2, repeat=1),

@@ -72,6 +72,8 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
         raise AssertionError(f"Invalid profiler schedule arguments. Got wait={wait} (need >= 0), warmup={warmup} "
                              f"(need >= 0), active={active} (need > 0), repeat={repeat} (need >= 0), "
                              f"skip_first={skip_first} (need >= 0).")
+    if warmup == 0:
+        warnings.warn("Profiler won't be using warmup, this can skew profiler results", UserWarning, stacklevel=2)
     cycle = wait + warmup + active
 
     def schedule_fn(step: int) -> ProfilerAction:

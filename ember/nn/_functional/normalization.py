@@ -48,7 +48,10 @@ class _Norm(Node):
         xhat = (xc * inv).reshape(x.shape)
         y = xhat if w is None else xhat * w
         if b is not None:
-            y = y + b
+            if y is xhat or y.dtype != xp.result_type(y, b):
+                y = y + b
+            else:
+                y += b  # a fresh array: add in place, one pass and no allocation
         if running is not None and x.size:
             rm, rv, momentum = running
             n = xg.size // mean.size  # elements behind each statistic
@@ -62,6 +65,58 @@ class _Norm(Node):
             rv += (momentum * v).astype(rv.dtype, copy=False)
         self.save_for_backward(x, w, xhat, inv)
         return y.astype(x.dtype, copy=False)
+
+    def fast_backward(self, g):
+        """``backward`` on raw arrays in fewer passes (no graph is recorded on this path).
+
+        When ``w`` is constant along the normalised axes (batch/instance norm), ``mean(g * w)`` and
+        ``mean(g * w * x_hat)`` are ``w`` times the bias and weight gradients, so the three gradients
+        share two reductions and ``dx`` takes four in-place passes.
+        """
+        x, w, xhat, inv = self.saved_arrays
+        gshape, axes = self.gshape, self.axes
+        need = self.needs_input_grad
+        lead = x.ndim - (w.ndim if w is not None else 0)
+        per_channel = gshape is None and (w is None or all(w.shape[i - lead] == 1 for i in axes if i >= lead))
+        if x.size == 0 or not per_channel:
+            return self._fast_backward_general(g, x, w, xhat, inv)
+        n = x.size // inv.size
+        sg = g.sum(axis=axes, keepdims=True)                  # the engine sums these down to w's/b's shape
+        sgx = (g * xhat).sum(axis=axes, keepdims=True)
+        gx = None
+        if need[0]:
+            # dx = inv * w * (g - sg/n - x_hat * sgx/n), built in place from x_hat * (sgx/n)
+            gx = xhat * (sgx / n)
+            gx -= g
+            gx += sg / n
+            gx *= -(inv if w is None else inv * w)
+        gw = sgx if len(need) > 1 and need[1] else None
+        gb = sg if len(need) > 2 and need[2] else None
+        return gx, gw, gb
+
+    def _fast_backward_general(self, g, x, w, xhat, inv):
+        gshape, axes = self.gshape, self.axes
+        need = self.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gy = g if w is None else g * w
+            if x.size == 0:
+                gx = gy.reshape(x.shape)
+            else:
+                gyg = gy.reshape(gshape) if gshape is not None else gy
+                xh = xhat.reshape(gshape) if gshape is not None else xhat
+                m1 = gyg.mean(axis=axes, keepdims=True)
+                m2 = (gyg * xh).mean(axis=axes, keepdims=True)
+                gx = xh * m2
+                gx -= gyg
+                gx += m1
+                gx *= -inv
+                gx = gx.reshape(x.shape)
+        if len(need) > 1 and need[1]:
+            gw = g * xhat
+        if len(need) > 2 and need[2]:
+            gb = g
+        return gx, gw, gb
 
     def backward(self, g):
         x, w, xhat, inv = self.saved_tensors
