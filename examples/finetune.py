@@ -148,7 +148,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--head-lr", type=float, default=1e-2, help="Adam learning rate of the new head alone")
     p.add_argument("--ft-epochs", type=int, default=15, help="epochs with everything unfrozen")
     p.add_argument("--scratch-epochs", type=int, default=15)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate once unfrozen (10x below --head-lr) and from scratch")
+    p.add_argument("--lr", type=float, default=1e-3,
+                   help="Adam learning rate once unfrozen (10x below --head-lr) and from scratch")
     p.add_argument("--crop-padding", type=int, default=2)
     p.add_argument("--no-flip", action="store_true", help="augment with RandomCrop only")
     p.add_argument("--batch", type=int, default=25)

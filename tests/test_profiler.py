@@ -327,3 +327,16 @@ def test_other_threads_have_their_own_stack() -> None:
     assert evs["worker"].cpu_parent is None and evs["Mul"].cpu_parent is evs["worker"]
     assert evs["Add"].cpu_parent is evs["main"]
     assert evs["worker"].thread != evs["main"].thread
+
+
+def test_start_stop_without_with() -> None:
+    prof = profile()
+    prof.start()
+    try:
+        ember.ones(2) * 2
+    finally:
+        prof.stop()
+    prof.stop()  # a second stop is a no-op
+    ember.ones(2) * 2
+    assert _counts(prof) == {"Mul": 1}
+    assert graph._profiler is None

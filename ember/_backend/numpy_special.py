@@ -150,15 +150,24 @@ _AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
 def _erf_single(x):
-    """erf for float32/float16 arrays, computed in float32."""
+    """erf for float32/float16 arrays, computed in float32 in place (three buffers, no temporaries)."""
     x32 = np.asarray(x, dtype=np.float32)
+    f = np.float32
     ax = np.abs(x32)
-    t = 1.0 / (1.0 + np.float32(_AS_P) * ax)
-    poly = np.float32(_AS_A[4])
-    for c in _AS_A[3::-1]:
-        poly = poly * t + np.float32(c)
-    y = 1.0 - poly * t * np.exp(-ax * ax)
-    return np.copysign(y, x32).astype(np.asarray(x).dtype, copy=False)
+    t = ax * f(_AS_P)
+    t += f(1.0)
+    np.reciprocal(t, out=t)
+    poly = t * f(_AS_A[4])
+    for c in _AS_A[3::-1]:  # Horner's rule
+        poly += f(c)
+        poly *= t
+    np.square(ax, out=ax)
+    np.negative(ax, out=ax)
+    np.exp(ax, out=ax)
+    poly *= ax
+    np.subtract(f(1.0), poly, out=poly)
+    np.copysign(poly, x32, out=poly)
+    return poly.astype(np.asarray(x).dtype, copy=False)
 
 
 def erf(x):

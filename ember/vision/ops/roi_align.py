@@ -13,7 +13,6 @@ ember.Size([1, 1, 2, 2])
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ... import nn
@@ -222,7 +221,6 @@ def roi_pool(input: Tensor, boxes: Any, output_size: Any, spatial_scale: float =
     xp = _xp_of(input.device)
     rois = _rois_array(boxes, input)
     n, c, h, w = input.shape
-    k = rois.shape[0]
     # round half away from zero, like C's round()
     rnd = lambda v: xp.sign(v) * xp.floor(xp.abs(v) + 0.5)  # noqa: E731
     x1 = rnd(rois[:, 1] * spatial_scale).astype(xp.int64)
