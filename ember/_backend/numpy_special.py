@@ -151,7 +151,8 @@ _AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 def _erf_single(x):
     """erf for float32/float16 arrays, computed in float32 in place (three buffers, no temporaries)."""
-    x32 = np.asarray(x, dtype=np.float32)
+    shape = np.shape(x)
+    x32 = np.asarray(x, dtype=np.float32).reshape(-1)  # 1-D, so 0-d inputs stay arrays for out=
     f = np.float32
     ax = np.abs(x32)
     t = ax * f(_AS_P)
@@ -167,7 +168,7 @@ def _erf_single(x):
     poly *= ax
     np.subtract(f(1.0), poly, out=poly)
     np.copysign(poly, x32, out=poly)
-    return poly.astype(np.asarray(x).dtype, copy=False)
+    return poly.reshape(shape).astype(np.asarray(x).dtype, copy=False)
 
 
 def erf(x):

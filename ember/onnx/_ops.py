@@ -178,6 +178,15 @@ def register_all() -> None:
     def _leaky(g: GraphBuilder) -> list:
         return [g.op("LeakyRelu", [g.input(0)], alpha=float(g.kw("slope", 0.01)))]
 
+    @converts(act.Gelu)
+    def _gelu(g: GraphBuilder) -> list:
+        # x * 0.5 * (1 + erf(x / sqrt(2))): ONNX's Gelu op needs opset 20, this works from opset 9
+        dt = g.out_dtype()
+        x = g.input(0)
+        e = g.op("Erf", [g.op("Mul", [x, g.const(np.asarray(0.7071067811865476, dt))])])
+        cdf = g.op("Mul", [g.op("Add", [e, g.const(np.asarray(1.0, dt))]), g.const(np.asarray(0.5, dt))])
+        return [g.op("Mul", [x, cdf])]
+
     @converts(act.Hardtanh)
     def _hardtanh(g: GraphBuilder) -> list:
         dt = g.out_dtype()
