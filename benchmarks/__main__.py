@@ -31,6 +31,43 @@ def _machine() -> str:
             f"{platform.python_version()}, NumPy {np.__version__} ({cfg or 'BLAS ?'})")
 
 
+def import_times(repeats: int = 7) -> dict:
+    """Median wall time of a cold ``python -c "import X"`` (interpreter start-up included, and reported)."""
+    import statistics
+    import subprocess
+    import sys
+    out = {}
+    for mod in ("sys", "numpy", "ember", "torch"):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            r = subprocess.run([sys.executable, "-c", f"import {mod}"], capture_output=True)
+            times.append(time.perf_counter() - t0)
+            if r.returncode:
+                times = [float("nan")]
+                break
+        out[mod] = statistics.median(times)
+    return out
+
+
+def installed_sizes() -> dict:
+    """Disk size (MB) of each installed package directory (ember's own, its one dependency, PyTorch)."""
+    import importlib.util
+    out = {}
+    for mod in ("ember", "numpy", "torch"):
+        spec = importlib.util.find_spec(mod)
+        if spec is None or not spec.submodule_search_locations:
+            out[mod] = float("nan")
+            continue
+        root = list(spec.submodule_search_locations)[0]
+        total = 0
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            total += sum(os.path.getsize(os.path.join(dirpath, f)) for f in filenames)
+        out[mod] = total / 2 ** 20
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
@@ -61,6 +98,13 @@ def main() -> None:
     for r in train_rows:
         lines.append(f"| {r['name']} | {r['ember_ms']:.2f} | {r['torch_ms']:.2f} | {r['ratio']:.2f} |"
                      + (f" {r['note']}" if r["note"] else ""))
+    imp = import_times(1 if args.quick else 7)
+    size = installed_sizes()
+    lines += ["", "| start-up and footprint | ember | PyTorch |", "| --- | ---: | ---: |",
+              f"| cold `import` (median wall time, minus bare interpreter start {imp['sys']:.3f} s) | "
+              f"{imp['ember'] - imp['sys']:.3f} s | {imp['torch'] - imp['sys']:.3f} s |",
+              f"| installed package size | {size['ember']:.1f} MB (+ NumPy {size['numpy']:.1f} MB) | "
+              f"{size['torch']:.1f} MB |"]
     table = "\n".join(lines)
     print(table)
     if args.write:

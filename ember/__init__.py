@@ -30,7 +30,6 @@ from ._random import (Generator, default_generator, manual_seed, seed, initial_s
                       normal, bernoulli, multinomial, poisson)
 from ._printing import set_printoptions, get_printoptions
 from . import random  # noqa: E402
-from .serialization import save, load  # noqa: E402
 
 
 def result_type(tensor1: object, tensor2: object) -> dtype:
@@ -64,6 +63,9 @@ def is_nonzero(input: Tensor) -> bool:
 def __getattr__(name: str) -> object:
     # Submodules that pull in more code load on first use, keeping `import ember` fast.
     import importlib
+    if name in ("save", "load", "serialization"):  # checkpoint code loads on first use
+        module = importlib.import_module("ember.serialization")
+        return module if name == "serialization" else getattr(module, name)
     if name in ("linalg", "nn", "optim", "utils", "cuda", "vision", "distributed", "onnx", "fft", "special",
                 "profiler", "backends", "testing", "models"):
         try:
