@@ -9,7 +9,8 @@ task is classes 5-9 (Sandal, Shirt, Sneaker, Bag, Ankle boot) with only ``--per-
 class. Images (28x28 grey) are padded to 32x32 and repeated to 3 channels. Fine-tuning runs in two stages:
 the backbone frozen (only the new ``fc`` head learns, BatchNorm statistics fixed), then everything unfrozen
 with a 10x lower learning rate. It is run twice, without and with augmentation (``RandomCrop`` with
-padding + ``RandomHorizontalFlip`` from ``ember.vision.transforms``), next to training from scratch.
+padding from ``ember.vision.transforms``; ``--flip`` adds ``RandomHorizontalFlip``), next to training from
+scratch.
 Weights pass through a file: the pre-trained state_dict is saved with ``ember.save`` and loaded with
 ``resnet18(weights=path)`` (a ``torch.save``d torchvision ResNet-18 state_dict loads the same way).
 """
@@ -113,7 +114,7 @@ def finetune(weights: str | None, train_set: Images, test_set: Images, args, aug
              log: str) -> tuple:
     """Returns (accuracy after the frozen-backbone stage, accuracy after full fine-tuning)."""
     aug = [T.RandomCrop(32, padding=args.crop_padding, fill=-MEAN / STD)]
-    if not args.no_flip:
+    if args.flip:
         aug.append(T.RandomHorizontalFlip())
     tf = T.Compose(aug) if augment else None
     data = Images(train_set.x, train_set.y, tf)
@@ -151,7 +152,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--lr", type=float, default=1e-3,
                    help="Adam learning rate once unfrozen (10x below --head-lr) and from scratch")
     p.add_argument("--crop-padding", type=int, default=2)
-    p.add_argument("--no-flip", action="store_true", help="augment with RandomCrop only")
+    p.add_argument("--flip", action="store_true", help="augment with RandomHorizontalFlip too (hurts here: "
+                   "Fashion-MNIST's shoes all point left)")
     p.add_argument("--batch", type=int, default=25)
     p.add_argument("--no-scratch", action="store_true", help="skip the from-scratch baseline")
     p.add_argument("--seed", type=int, default=0)
