@@ -8,7 +8,9 @@ Layouts (``nd`` spatial dims, ``K`` = prod(kernel), ``P`` = prod(out)):
 - ``windows(x)``: a strided *view* (N, C, *out, *kernel) of an already padded input;
 - the conv forward copies it once into a column matrix and runs one (batched) GEMM per group;
 - ``col2im`` is the adjoint of ``windows``: a scatter-add of (N, C, *kernel, *out) columns, looping
-  over the K kernel offsets only (each offset is one strided add of a whole (N, C, *out) block).
+  over the K kernel offsets only (each offset is one strided add of a whole (N, C, *out) block);
+- ``conv_input_stride1`` replaces GEMM + col2im for stride-1 convs that keep their size: the input
+  gradient is then a plain correlation of the zero-padded gradient with the flipped, transposed kernel.
 """
 from __future__ import annotations
 

@@ -43,12 +43,21 @@ class _Norm(Node):
         else:
             mean = xg.mean(axis=axes, keepdims=True)
             xc = xg - mean
-            var = (xc * xc).mean(axis=axes, keepdims=True)
+            sq = xc * xc
+            var = sq.mean(axis=axes, keepdims=True)
         inv = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat = (xc * inv).reshape(x.shape)
-        y = xhat if w is None else xhat * w
+        # reuse the fresh x*x and x-mean buffers for x_hat and y: every new full-size array costs page
+        # faults, which measured a quarter of batch norm's forward time on ResNet-sized maps
+        reuse = x.size > 0 and xc.dtype == xp.result_type(xc, inv)
+        xhat = (xp.multiply(xc, inv, out=sq) if reuse else xc * inv).reshape(x.shape)
+        if w is None:
+            y = xhat
+        elif reuse and xc.dtype == xp.result_type(xhat, w) and xp.broadcast_shapes(x.shape, w.shape) == x.shape:
+            y = xp.multiply(xhat, w, out=xc.reshape(x.shape))
+        else:
+            y = xhat * w
         if b is not None:
-            if y is xhat or y.dtype != xp.result_type(y, b):
+            if y is xhat or y.dtype != xp.result_type(y, b) or xp.broadcast_shapes(y.shape, b.shape) != y.shape:
                 y = y + b
             else:
                 y += b  # a fresh array: add in place, one pass and no allocation
@@ -74,6 +83,7 @@ class _Norm(Node):
         share two reductions and ``dx`` takes four in-place passes.
         """
         x, w, xhat, inv = self.saved_arrays
+        xp = self.xp
         gshape, axes = self.gshape, self.axes
         need = self.needs_input_grad
         lead = x.ndim - (w.ndim if w is not None else 0)
@@ -82,11 +92,12 @@ class _Norm(Node):
             return self._fast_backward_general(g, x, w, xhat, inv)
         n = x.size // inv.size
         sg = g.sum(axis=axes, keepdims=True)                  # the engine sums these down to w's/b's shape
-        sgx = (g * xhat).sum(axis=axes, keepdims=True)
+        gxh = g * xhat
+        sgx = gxh.sum(axis=axes, keepdims=True)
         gx = None
         if need[0]:
             # dx = inv * w * (g - sg/n - x_hat * sgx/n), built in place from x_hat * (sgx/n)
-            gx = xhat * (sgx / n)
+            gx = xp.multiply(xhat, sgx / n, out=gxh) if gxh.dtype == xp.result_type(xhat, sgx) else xhat * (sgx / n)
             gx -= g
             gx += sg / n
             gx *= -(inv if w is None else inv * w)
