@@ -55,13 +55,37 @@ class CNN(nn.Module):
         return self.fc2(x)
 
 
-def progress(prefix: str, done: int, total: int, start: float, extra: str = "", width: int = 28) -> None:
-    filled = int(width * done / max(total, 1))
-    elapsed = time.perf_counter() - start
-    eta = elapsed / max(done, 1) * (total - done)
-    sys.stdout.write(f"\r{prefix} [{'=' * filled}{'.' * (width - filled)}] {done}/{total} "
-                     f"{elapsed:5.1f}s<{eta:5.1f}s {extra}")
-    sys.stdout.flush()
+class Progress:
+    """A progress bar with loss and throughput: tqdm when installed (the ``examples`` extra), else a plain one."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        self.total, self.desc, self.done, self.images = total, desc, 0, 0
+        self.start = time.perf_counter()
+        try:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc=desc, unit="batch", leave=True)
+        except ImportError:
+            self.bar = None
+
+    def update(self, batch_size: int, loss: float) -> None:
+        self.done += 1
+        self.images += batch_size
+        rate = self.images / max(time.perf_counter() - self.start, 1e-9)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.4f}", img_per_s=f"{rate:,.0f}")
+        elif self.done % 10 == 0 or self.done == self.total:
+            filled = int(28 * self.done / self.total)
+            sys.stdout.write(f"\r{self.desc} [{'=' * filled}{'.' * (28 - filled)}] {self.done}/{self.total} "
+                             f"loss {loss:.4f} {rate:,.0f} img/s")
+            sys.stdout.flush()
+
+    def close(self, extra: str) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            print(f"{self.desc} {extra}")
+        else:
+            print(f" {extra}")
 
 
 def evaluate(model: nn.Module, loader: DataLoader) -> float:
@@ -85,7 +109,8 @@ def main(argv: list[str] | None = None) -> float:
     p.add_argument("--lr", type=float, default=None, help="default: 0.001 (SGD, MLP), 1.0 (Adadelta, CNN)")
     p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--save", default=None, help="save the trained state_dict here (ember.save)")
+    p.add_argument("--save", default=None, help="where to save the trained state_dict (ember.save); default "
+                   "mnist_<model>.pt, '' to skip")
     args = p.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -114,24 +139,24 @@ def main(argv: list[str] | None = None) -> float:
     acc = 0.0
     for epoch in range(1, args.epochs + 1):
         model.train()
-        start, running, seen = time.perf_counter(), 0.0, 0
-        n_batches = len(train_loader)
-        for i, (x, y) in enumerate(train_loader, 1):
+        running, seen = 0.0, 0
+        bar = Progress(len(train_loader), f"epoch {epoch:2d}")
+        for x, y in train_loader:
             optimizer.zero_grad()
             loss = criterion(model(x), y)
             loss.backward()
             optimizer.step()
             running += loss.item() * len(y)
             seen += len(y)
-            if i % 10 == 0 or i == n_batches:
-                progress(f"epoch {epoch:2d}", i, n_batches, start, f"loss {running / seen:.4f}")
+            bar.update(len(y), running / seen)
         if scheduler is not None:
             scheduler.step()
         acc = evaluate(model, test_loader)
-        print(f"  test accuracy {acc:.2%}")
-    if args.save:
-        torch.save(model.state_dict(), args.save)
-        print(f"saved to {args.save}")
+        bar.close(f"test accuracy {acc:.2%}")
+    save = f"mnist_{args.model}.pt" if args.save is None else args.save
+    if save:
+        torch.save(model.state_dict(), save)
+        print(f"checkpoint saved to {save}")
     return acc
 
 

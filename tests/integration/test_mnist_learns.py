@@ -28,5 +28,5 @@ def test_mlp_reaches_80_percent_on_5000_image_slice(tmp_path, capsys):
 @pytest.mark.skipif(not hasattr(ember.nn, "Conv2d"), reason="nn.Conv2d not available")
 def test_cnn_reaches_80_percent_on_5000_image_slice(tmp_path):
     import mnist
-    acc = mnist.main(["--model", "cnn", "--epochs", "4", "--limit", "5000", "--root", str(tmp_path)])
+    acc = mnist.main(["--model", "cnn", "--epochs", "4", "--limit", "5000", "--root", str(tmp_path), "--save", ""])
     assert acc >= 0.80, f"test accuracy {acc:.2%}"
