@@ -31,6 +31,7 @@ import ember.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _austen import find_data, novel_lines  # noqa: E402  (shared with word_language_model.py)
+from _progress import progress  # noqa: E402
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -169,15 +170,6 @@ class GPT(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------- training
-def progress(prefix: str, done: int, total: int, start: float, extra: str = "", width: int = 28) -> None:
-    filled = int(width * done / max(total, 1))
-    elapsed = time.perf_counter() - start
-    eta = elapsed / max(done, 1) * (total - done)
-    sys.stdout.write(f"\r{prefix} [{'=' * filled}{'.' * (width - filled)}] {done}/{total} "
-                     f"{elapsed:5.1f}s<{eta:5.1f}s {extra}")
-    sys.stdout.flush()
-
-
 @torch.no_grad()
 def estimate_loss(model: GPT, splits: dict, block_size: int, batch_size: int, iters: int) -> dict:
     model.eval()

@@ -33,6 +33,7 @@ import ember.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _austen import find_data, novel_lines  # noqa: E402  (shared with char_gpt.py)
+from _progress import progress  # noqa: E402
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[^\sa-z0-9]")
 
@@ -130,15 +131,6 @@ def get_batch(source: torch.Tensor, i: int, bptt: int) -> tuple:
 def repackage_hidden(h):
     """Cut the graph between BPTT windows."""
     return h.detach() if isinstance(h, torch.Tensor) else tuple(repackage_hidden(v) for v in h)
-
-
-def progress(prefix: str, done: int, total: int, start: float, extra: str = "", width: int = 28) -> None:
-    filled = int(width * done / max(total, 1))
-    elapsed = time.perf_counter() - start
-    eta = elapsed / max(done, 1) * (total - done)
-    sys.stdout.write(f"\r{prefix} [{'=' * filled}{'.' * (width - filled)}] {done}/{total} "
-                     f"{elapsed:5.1f}s<{eta:5.1f}s {extra}")
-    sys.stdout.flush()
 
 
 def evaluate(model: RNNModel, source: torch.Tensor, bsz: int, bptt: int) -> float:
