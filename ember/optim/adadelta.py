@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _addcmul_, _as_real, _bump, _check_lr, _grad_array, _scalar_state, _to_scalar,
-                        _zeros_state)
+from .optimizer import (Optimizer, _addcmul_, _as_real, _bump, _check_lr, _check_nonneg, _grad_array, _init_state,
+                        _to_scalar)
 
 __all__ = ["Adadelta"]
 
@@ -25,10 +25,8 @@ class Adadelta(Optimizer):
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg("epsilon", eps)
+        _check_nonneg("weight_decay", weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, capturable=capturable,
                         foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
@@ -45,9 +43,7 @@ class Adadelta(Optimizer):
                 xp = _xp_of(p._device)
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _scalar_state(0.0, p)
-                    state["square_avg"] = _zeros_state(p)
-                    state["acc_delta"] = _zeros_state(p)
+                    _init_state(state, p, "square_avg", "acc_delta")
                 st = state["step"]._data
                 st += 1
                 g, _ = _grad_array(p, xp, maximize, wd)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _grad_array, _next_step, _scalar_state, _to_scalar,
-                        _zeros_state)
+from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _check_nonneg, _grad_array, _next_step,
+                        _scalar_state, _to_scalar, _zeros_state)
 
 __all__ = ["Adagrad"]
 
@@ -26,12 +26,10 @@ class Adagrad(Optimizer):
         _check_lr(lr)
         if not 0.0 <= lr_decay:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg("weight_decay", weight_decay)
         if not 0.0 <= initial_accumulator_value:
             raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonneg("epsilon", eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)

@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 from .._tensor import Tensor
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _decayed_grad, _next_step,
-                        _scalar_state, _to_scalar, _update_moments, _zeros_state)
+from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _check_nonneg, _decayed_grad,
+                        _init_state, _next_step, _to_scalar, _update_moments, _zeros_state)
 
 __all__ = ["Adam"]
 
@@ -33,11 +33,9 @@ class Adam(Optimizer):
             if foreach and not capturable:
                 raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonneg("epsilon", eps)
         _check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg("weight_decay", weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -69,9 +67,7 @@ class Adam(Optimizer):
                 xp = _xp_of(p._device)
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _scalar_state(0.0, p)
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
+                    _init_state(state, p, "exp_avg", "exp_avg_sq")
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros_state(p)
                 step = _next_step(state)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _grad_array, _next_step, _scalar_state, _to_scalar,
-                        _zeros_state)
+from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _check_nonneg, _grad_array, _next_step,
+                        _scalar_state, _to_scalar, _zeros_state)
 
 __all__ = ["ASGD"]
 
@@ -24,8 +24,7 @@ class ASGD(Optimizer):
                  weight_decay: float = 0, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
         _check_lr(lr)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg("weight_decay", weight_decay)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)

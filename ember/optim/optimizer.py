@@ -155,6 +155,13 @@ def _scalar_state(value: float, p: Tensor, on_device: bool = False) -> Tensor:
     return _wrap(np.asarray(value, dtype=np.float32), _cpu())
 
 
+def _init_state(state: dict, p: Tensor, *buffers: str) -> None:
+    """A fresh parameter state: the ``step`` counter and zero-filled buffers of the parameter's shape."""
+    state["step"] = _scalar_state(0.0, p)
+    for name in buffers:
+        state[name] = _zeros_state(p)
+
+
 def _zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     xp = _xp_of(p._device)
     a = xp.empty(p._data.shape, p._data.dtype)

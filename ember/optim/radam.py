@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _decayed_grad, _next_step,
-                        _scalar_state, _to_scalar, _update_moments, _zeros_state)
+from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _check_nonneg, _decayed_grad,
+                        _init_state, _next_step, _to_scalar, _update_moments)
 
 __all__ = ["RAdam"]
 
@@ -23,11 +23,9 @@ class RAdam(Optimizer):
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonneg("epsilon", eps)
         _check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg("weight_decay", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
@@ -47,9 +45,7 @@ class RAdam(Optimizer):
                 xp = _xp_of(p._device)
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _scalar_state(0.0, p)
-                    state["exp_avg"] = _zeros_state(p)
-                    state["exp_avg_sq"] = _zeros_state(p)
+                    _init_state(state, p, "exp_avg", "exp_avg_sq")
                 step = _next_step(state)
                 g = _decayed_grad(p, xp, lr, wd, decoupled, maximize)
                 param, g = _as_real(p._data), _as_real(g)

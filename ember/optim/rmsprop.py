@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _addcmul_, _as_real, _bump, _check_lr, _grad_array, _lerp_, _scalar_state,
-                        _to_scalar, _zeros_state)
+from .optimizer import (Optimizer, _addcmul_, _as_real, _bump, _check_lr, _check_nonneg, _grad_array, _init_state,
+                        _lerp_, _to_scalar, _zeros_state)
 
 __all__ = ["RMSprop"]
 
@@ -24,12 +24,10 @@ class RMSprop(Optimizer):
                  momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonneg("epsilon", eps)
         if not 0.0 <= momentum:
             raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonneg("weight_decay", weight_decay)
         if not 0.0 <= alpha:
             raise ValueError(f"Invalid alpha value: {alpha}")
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
@@ -49,8 +47,7 @@ class RMSprop(Optimizer):
                 xp = _xp_of(p._device)
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _scalar_state(0.0, p)
-                    state["square_avg"] = _zeros_state(p)
+                    _init_state(state, p, "square_avg")
                     if momentum > 0:
                         state["momentum_buffer"] = _zeros_state(p)
                     if centered:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import Optimizer, _as_real, _bump, _check_lr, _scalar_state, _to_scalar, _zeros_state
+from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _init_state, _to_scalar, _zeros_state)
 
 __all__ = ["Rprop"]
 
@@ -43,8 +43,7 @@ class Rprop(Optimizer):
                 xp = _xp_of(p._device)
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _scalar_state(0.0, p)
-                    state["prev"] = _zeros_state(p)
+                    _init_state(state, p, "prev")
                     state["step_size"] = _zeros_state(p, lr)
                     if p.is_complex():
                         state["step_size"]._data += 1j * lr
