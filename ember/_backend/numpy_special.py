@@ -108,17 +108,21 @@ def _erfc_pos(y):
     return out
 
 
-def _erf64(x):
-    out = np.empty_like(x)
-    ax = np.abs(x)
-    small = ax <= 0.46875
-    xs = x[small]
+def _erf_small(xs):
+    """erf(x) for |x| <= 0.46875 (Cody's rational approximation in x**2)."""
     z = xs * xs
     num, den = _ERF_A[4] * z, z
     for i in range(3):
         num = (num + _ERF_A[i]) * z
         den = (den + _ERF_B[i]) * z
-    out[small] = xs * (num + _ERF_A[3]) / (den + _ERF_B[3])
+    return xs * (num + _ERF_A[3]) / (den + _ERF_B[3])
+
+
+def _erf64(x):
+    out = np.empty_like(x)
+    ax = np.abs(x)
+    small = ax <= 0.46875
+    out[small] = _erf_small(x[small])
     big = ~small
     e = _erfc_pos(ax[big])
     out[big] = np.copysign((0.5 - e) + 0.5, x[big])
@@ -129,13 +133,7 @@ def _erfc64(x):
     out = np.empty_like(x)
     ax = np.abs(x)
     small = ax <= 0.46875
-    xs = x[small]
-    z = xs * xs
-    num, den = _ERF_A[4] * z, z
-    for i in range(3):
-        num = (num + _ERF_A[i]) * z
-        den = (den + _ERF_B[i]) * z
-    out[small] = 1.0 - xs * (num + _ERF_A[3]) / (den + _ERF_B[3])
+    out[small] = 1.0 - _erf_small(x[small])
     big = ~small
     xb = x[big]
     e = _erfc_pos(ax[big])

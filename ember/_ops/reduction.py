@@ -404,11 +404,7 @@ def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepd
     >>> ember.var_mean(ember.tensor([1., 3.]))
     (tensor(2.), tensor(2.))
     """
-    dims, c = _var_args("var_mean", input, dim, unbiased, correction)
-    v, m = Var.apply(input, dims=dims, correction=c, keepdim=keepdim), Mean.apply(input, dims=dims, keepdim=keepdim)
-    if out is not None:
-        v, m = write_out(v, out[0]), write_out(m, out[1])
-    return v, m
+    return _spread_and_mean(Var, "var_mean", input, dim, unbiased, keepdim, correction, out)
 
 
 def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -419,11 +415,18 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepd
     >>> ember.std_mean(ember.tensor([1., 3.]))
     (tensor(1.4142), tensor(2.))
     """
-    dims, c = _var_args("std_mean", input, dim, unbiased, correction)
-    s, m = Std.apply(input, dims=dims, correction=c, keepdim=keepdim), Mean.apply(input, dims=dims, keepdim=keepdim)
+    return _spread_and_mean(Std, "std_mean", input, dim, unbiased, keepdim, correction, out)
+
+
+def _spread_and_mean(node: type, name: str, input: Tensor, dim: Any, unbiased: Any, keepdim: bool,
+                     correction: Any, out: Any) -> tuple:
+    """``(var or std, mean)`` over the same dims, with the same argument handling and ``out=`` pair."""
+    dims, c = _var_args(name, input, dim, unbiased, correction)
+    spread = node.apply(input, dims=dims, correction=c, keepdim=keepdim)
+    m = Mean.apply(input, dims=dims, keepdim=keepdim)
     if out is not None:
-        s, m = write_out(s, out[0]), write_out(m, out[1])
-    return s, m
+        spread, m = write_out(spread, out[0]), write_out(m, out[1])
+    return spread, m
 
 
 # ------------------------------------------------------------------------------------------ logsumexp
