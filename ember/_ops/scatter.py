@@ -442,6 +442,21 @@ def _index_write(input: Tensor, dim: int, index: Tensor, value: Any, accumulate:
     return r if input._data.ndim else r.reshape(())
 
 
+def _index_source_args(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> tuple:
+    """Validate ``index_add``/``index_reduce`` arguments like PyTorch; return the flat index and the dim."""
+    _check_index_dtype(index, name + "_", msg=name + "_(): Expected dtype int32/int64 for index but got: {}")
+    index = _vector_index(index, name + "_")
+    dim = wrap_dim(dim, input._data.ndim)
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{name}(): argument 'source' must be Tensor, not {type(source).__name__}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{name}_(): self ({_torch_name(input.dtype)}) and source "
+                           f"({_torch_name(source.dtype)}) must have the same scalar type")
+    _check_source(input, dim, index, source, name + "_")
+    _check_range(index._data, dim, _shape1(input)[dim])
+    return index, dim
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1,
               out: Tensor | None = None) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim`` (duplicates accumulate).
@@ -450,16 +465,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     >>> ember.zeros(3).index_add(0, ember.tensor([0, 0]), ember.tensor([1., 2.]))
     tensor([3., 0., 0.])
     """
-    _check_index_dtype(index, "index_add_", msg="index_add_(): Expected dtype int32/int64 for index but got: {}")
-    index = _vector_index(index, "index_add_")
-    dim = wrap_dim(dim, input._data.ndim)
-    if not isinstance(source, Tensor):
-        raise TypeError(f"index_add(): argument 'source' must be Tensor, not {type(source).__name__}")
-    if source._data.dtype != input._data.dtype:
-        raise RuntimeError(f"index_add_(): self ({_torch_name(input.dtype)}) and source "
-                           f"({_torch_name(source.dtype)}) must have the same scalar type")
-    _check_source(input, dim, index, source, "index_add_")
-    _check_range(index._data, dim, _shape1(input)[dim])
+    index, dim = _index_source_args("index_add", input, dim, index, source)
     if alpha != 1:
         source = source * alpha
     return write_out(_index_write(input, dim, index, source, True), out)
@@ -515,16 +521,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     """
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
-    _check_index_dtype(index, "index_reduce_", msg="index_reduce_(): Expected dtype int32/int64 for index but got: {}")
-    index = _vector_index(index, "index_reduce_")
-    dim = wrap_dim(dim, input._data.ndim)
-    if not isinstance(source, Tensor):
-        raise TypeError(f"index_reduce(): argument 'source' must be Tensor, not {type(source).__name__}")
-    if source._data.dtype != input._data.dtype:
-        raise RuntimeError(f"index_reduce_(): self ({_torch_name(input.dtype)}) and source "
-                           f"({_torch_name(source.dtype)}) must have the same scalar type")
-    _check_source(input, dim, index, source, "index_reduce_")
-    _check_range(index._data, dim, _shape1(input)[dim])
+    index, dim = _index_source_args("index_reduce", input, dim, index, source)
     x, s = _as1(input), _as1(source)
     r = IndexReduce.apply(x, s, key=_dim_key(index._data, dim), reduce=reduce, include_self=bool(include_self))
     return r if input._data.ndim else r.reshape(())
