@@ -32,6 +32,8 @@ class Backend:
 
 def _numpy_backend() -> Backend:
     from . import numpy_special
+    from .malloc import tune_malloc
+    tune_malloc()  # NumPy allocates through malloc: keep freed step memory mapped (see malloc.py)
     return Backend("numpy", np, numpy_special, "cpu")
 
 
