@@ -330,3 +330,26 @@ def test_accumulated_scalar_grad_stays_writable():
     (b * x).sum().backward()
     (b * x).sum().backward()
     assert b.grad.item() == 5.0 and isinstance(b.grad.numpy(), np.ndarray)
+
+
+def test_backward_frees_saved_activations_as_soon_as_their_node_ran():
+    # h_i = tanh(h_{i-1}) saves its output; once the graph above h_k has run, the arrays saved by those
+    # nodes must be gone before the rest of backward (memory peaks at one activation set, not two)
+    import weakref
+    x = ember.randn(1000, dtype=ember.float64, requires_grad=True)
+    h, refs, keep = x, [], None
+    for i in range(8):
+        h = h.tanh()
+        refs.append(weakref.ref(h._data))
+        if i == 3:
+            keep = h
+    alive_at_hook = []
+    keep.register_hook(lambda g: alive_at_hook.append([r() is not None for r in refs]))
+    loss = h.sum()
+    del h
+    loss.backward()
+    # when the gradient reaches h_3, nodes 4..7 have run: their saved outputs (h_4..h_7) are freed
+    assert alive_at_hook == [[True] * 4 + [False] * 4]
+    del keep
+    gc.collect()
+    assert all(r() is None for r in refs[:3])
