@@ -1,140 +1,103 @@
-"""Run every benchmark and (with --write) regenerate docs/performance.md's tables.
+"""Run the benchmark suite: ember vs PyTorch, each in worker processes at each thread count tried.
 
-    python -m benchmarks            # print the tables
-    python -m benchmarks --write    # also rewrite the generated section of docs/performance.md
-    python -m benchmarks --quick    # one repetition of each (CI smoke test)
+    python -m benchmarks                    # threads 1 and os.cpu_count(); print the tables
+    python -m benchmarks --threads 1        # one thread each
+    python -m benchmarks --only mlp,sum     # just these workloads (training or op short names)
+    python -m benchmarks --write            # also rewrite the generated section of docs/performance.md
+    python -m benchmarks --quick            # one call of each, one repetition (the CI smoke test)
 
-Measured in one process: ember and PyTorch alternate, several repetitions, medians.
+For every workload, each (framework, thread count) pair runs in a fresh worker process (the thread count
+is set in its environment before NumPy/PyTorch load); the parent alternates the workers repetition by
+repetition and reports, per framework, the best median and the thread count it came from.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import time
+from typing import Callable
 
-from . import ops, training
+from . import machine, report
+from .harness import compare
+from .ops import OP_WORKLOADS
+from .training import WORKLOADS
 
-BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
-
-
-def _machine() -> str:
-    import numpy as np
-    cfg = ""
-    try:
-        info = np.show_config(mode="dicts")  # numpy >= 1.25
-        cfg = info["Build Dependencies"]["blas"]["name"]
-    except Exception:  # noqa: BLE001 - informational only
-        pass
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, NumPy {np.__version__} ({cfg or 'BLAS ?'})")
+TRAINING_STEPS = {"wide_mlp": 3}  # steps per timing (default 10): the compute-bound MLP takes ~0.4 s a step
 
 
-def import_times(repeats: int = 7) -> dict:
-    """Median wall time of a cold ``python -c "import X"`` (interpreter start-up included, and reported)."""
-    import statistics
-    import subprocess
-    import sys
-    out = {}
-    for mod in ("sys", "numpy", "ember", "torch"):
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-c", f"import {mod}"], capture_output=True)
-            times.append(time.perf_counter() - t0)
-            if r.returncode:
-                times = [float("nan")]
-                break
-        out[mod] = statistics.median(times)
+def run_suite(frameworks: list, threads: list, names: list | None = None, quick: bool = False,
+              log: Callable = print) -> dict:
+    """Time the op and training workloads (all, or those in ``names``) and the GEMM rate; returns
+    ``{"ops": [(label, per, results)], "training": [(name, results)], "gemm": (seconds, threads) | None}``."""
+    repeats = 1 if quick else 5
+    out: dict = {"ops": [], "training": [], "gemm": None}
+    for name, (label, _, number, per) in OP_WORKLOADS.items():
+        if names is None or name in names:
+            log(f"op: {label}")
+            out["ops"].append((label, per, compare("op", name, frameworks, threads, 1 if quick else number,
+                                                   repeats)))
+    for name in WORKLOADS:
+        if names is None or name in names:
+            log(f"training: {name}")
+            steps = 1 if quick else TRAINING_STEPS.get(name, 10)
+            out["training"].append((name, compare("training", name, frameworks, threads, steps, repeats)))
+    wide = dict(out["training"]).get("wide_mlp")
+    if wide is not None and "ember" in wide and wide["ember"].threads:
+        best_threads = wide["ember"].threads  # the GEMM rate at the thread count the MLP step ran at
+        log("GEMM rate")
+        gemm = compare("gemm", "2048", ["ember"], [best_threads], 1, 1 if quick else 5)["ember"]
+        out["gemm"] = (gemm.seconds, best_threads)
     return out
 
 
-def gemm_rate(n: int = 2048, quick: bool = False) -> float:
-    """The machine's FP32 GEMM rate in GFLOP/s (best of several n x n matmuls through NumPy's BLAS)."""
-    import numpy as np
-    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
-    b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
-    best = float("inf")
-    for _ in range(1 if quick else 5):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best / 1e9
-
-
-def installed_sizes() -> dict:
-    """Disk size (MB) of each installed package directory (ember's own, its one dependency, PyTorch)."""
-    import importlib.util
-    out = {}
-    for mod in ("ember", "numpy", "torch"):
-        spec = importlib.util.find_spec(mod)
-        if spec is None or not spec.submodule_search_locations:
-            out[mod] = float("nan")
-            continue
-        root = list(spec.submodule_search_locations)[0]
-        total = 0
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-            total += sum(os.path.getsize(os.path.join(dirpath, f)) for f in filenames)
-        out[mod] = total / 2 ** 20
-    return out
+def format_results(results: dict, frameworks: list, threads: list, repeats: int, imports: dict | None,
+                   sizes: dict | None) -> str:
+    torch = machine.torch_version() if "torch" in frameworks else None
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {machine.describe()}; PyTorch {torch or 'not run'}. "
+             f"Each framework runs in its own worker processes at {', '.join(map(str, threads))} thread(s) "
+             "(OMP/OPENBLAS/MKL_NUM_THREADS set before start, and `torch.set_num_threads`); the workers "
+             f"alternate, {repeats} repetitions; each cell is the framework's best median, with the thread "
+             "count it used (`1t`); the ratio is ember's best / PyTorch's best. Peak MB: how far the worker's "
+             "peak resident memory rose above its resident memory just before the model was built "
+             "(model, optimizer state, activations, gradients).", ""]
+    if results["ops"]:
+        lines += report.op_table(results["ops"]) + [""]
+    if results["training"]:
+        lines += report.training_table(results["training"]) + [""]
+    wide = dict(results["training"]).get("wide_mlp")
+    if results["gemm"] and wide["ember"].seconds == wide["ember"].seconds:
+        lines += report.gemm_line(wide["ember"].seconds, *results["gemm"]) + [""]
+    if imports and sizes:
+        lines += report.startup_table(imports, sizes)
+    return "\n".join(lines).rstrip()
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--write", action="store_true")
-    p.add_argument("--threads", type=int, default=None, help="PyTorch threads (default: its own choice)")
+    p.add_argument("--quick", action="store_true", help="one call of each workload, one repetition")
+    p.add_argument("--write", action="store_true", help="rewrite the generated section of docs/performance.md")
+    p.add_argument("--threads", default=f"1,{os.cpu_count() or 1}",
+                   help="comma-separated thread counts to try for each framework (default: 1 and all cores)")
+    p.add_argument("--only", default=None, help="comma-separated workload names (training or op workloads)")
     args = p.parse_args()
-    try:
-        import torch
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        tver = torch.__version__
-    except ImportError:
-        torch, tver = None, "absent"
-    op_rows = []
-    for name, e_fn, t_fn, number, per in ops.chain_workloads(torch) + ops.large_workloads(torch):
-        r = ops.compare(name, e_fn, t_fn, 1 if args.quick else number, 1 if args.quick else 7)
-        r["ember_us"] /= per
-        r["torch_us"] /= per
-        op_rows.append(r)
-    train_rows = training.run(list(training.WORKLOADS), args.quick, torch)
-    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {_machine()}; PyTorch {tver} "
-             f"({torch.get_num_threads() if torch else '-'} threads); OMP/OPENBLAS threads = "
-             f"{os.environ.get('OMP_NUM_THREADS', 'default')}/{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}.",
-             "", "| op workload | ember | PyTorch | ratio |", "| --- | ---: | ---: | ---: |"]
-    for r in op_rows:
-        lines.append(f"| {r['name']} | {r['ember_us']:.2f} us | {r['torch_us']:.2f} us | {r['ratio']:.2f} |")
-    lines += ["", "| training step | ember ms | PyTorch ms | ratio |", "| --- | ---: | ---: | ---: |"]
-    for r in train_rows:
-        lines.append(f"| {r['name']} | {r['ember_ms']:.2f} | {r['torch_ms']:.2f} | {r['ratio']:.2f} |"
-                     + (f" {r['note']}" if r["note"] else ""))
-    gemm = gemm_rate(quick=args.quick)
-    wide = next((r for r in train_rows if r["name"] == "wide_mlp"), None)
-    if wide is not None and wide["ember_ms"] == wide["ember_ms"]:
-        # 3 layers x (forward + grad input + grad weight) x 2*M*N*K flops, M=512, N=K=2048
-        achieved = 3 * 3 * 2 * 512 * 2048 * 2048 / (wide["ember_ms"] / 1e3) / 1e9
-        lines += ["", f"2048-wide MLP: {achieved:.1f} GFLOP/s achieved in ember's training step = "
-                      f"{achieved / gemm:.0%} of this machine's FP32 GEMM rate ({gemm:.1f} GFLOP/s, "
-                      "2048x2048 matmul in NumPy)."]
-    imp = import_times(1 if args.quick else 7)
-    size = installed_sizes()
-    lines += ["", "| start-up and footprint | ember | PyTorch |", "| --- | ---: | ---: |",
-              f"| cold `import` (median wall time, minus bare interpreter start {imp['sys']:.3f} s) | "
-              f"{imp['ember'] - imp['sys']:.3f} s | {imp['torch'] - imp['sys']:.3f} s |",
-              f"| installed package size | {size['ember']:.1f} MB (+ NumPy {size['numpy']:.1f} MB) | "
-              f"{size['torch']:.1f} MB |"]
-    table = "\n".join(lines)
+    threads = sorted({int(n) for n in args.threads.split(",")})
+    names = args.only.split(",") if args.only else None
+    if names:
+        unknown = set(names) - set(WORKLOADS) - set(OP_WORKLOADS)
+        if unknown:
+            p.error(f"unknown workloads {sorted(unknown)}; known: {list(WORKLOADS) + list(OP_WORKLOADS)}")
+        if args.write:
+            p.error("--write regenerates the whole table: it cannot be combined with --only")
+    frameworks = ["ember"] + (["torch"] if machine.torch_version() else [])
+    results = run_suite(frameworks, threads, names, args.quick)
+    imports = sizes = None
+    if names is None:
+        imports = machine.import_times(repeats=1 if args.quick else 7)
+        sizes = machine.installed_sizes()
+    table = format_results(results, frameworks, threads, 1 if args.quick else 5, imports, sizes)
     print(table)
     if args.write:
-        path = os.path.join(os.path.dirname(__file__), "..", "docs", "performance.md")
-        text = open(path).read()
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), BEGIN + "\n" + table + "\n" + END, text,
-                      flags=re.S)
-        with open(path, "w") as f:
-            f.write(text)
+        report.write_docs(table)
 
 
 if __name__ == "__main__":

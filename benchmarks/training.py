@@ -3,8 +3,10 @@
     python -m benchmarks.training [--quick] [--only mlp,cnn] [--threads N]
 
 Each workload is written once against the shared API (``lib`` is ``ember`` or ``torch``),
-so both frameworks run the identical program. Reports median ms per step and the ratio
-ember / PyTorch (lower is better for ember).
+so both frameworks run the identical program. Run this way, both frameworks share this process
+(a quick A/B: set OMP_NUM_THREADS/OPENBLAS_NUM_THREADS yourself); ``python -m benchmarks`` runs
+the same workloads in worker processes per thread count and reports memory too. Reports median
+ms per step and the ratio ember / PyTorch (lower is better for ember).
 """
 from __future__ import annotations
 

@@ -1,18 +1,39 @@
-"""The benchmark suite runs (one step of each workload, ember only): no timing is asserted."""
+"""The benchmark suite runs: one call of each workload in an ember worker process (PyTorch's workers are
+not started, so this runs without PyTorch too). No timing is asserted."""
 import math
 
-import ember
-from benchmarks import ops, training
+from benchmarks import __main__ as suite
+from benchmarks import report
+from benchmarks.harness import Result
+from benchmarks.ops import OP_WORKLOADS
+from benchmarks.training import WORKLOADS
 
 
-def test_training_workloads_take_one_step():
-    rows = training.run(list(training.WORKLOADS), quick=True, torch=None)
-    assert [r["name"] for r in rows] == list(training.WORKLOADS)
-    for r in rows:
-        assert r["note"] == "" and math.isfinite(r["ember_ms"]), r
+def test_every_workload_runs_in_a_worker():
+    results = suite.run_suite(["ember"], [1], quick=True, log=lambda _: None)
+    assert [label for label, _, _ in results["ops"]] == [w[0] for w in OP_WORKLOADS.values()]
+    assert [name for name, _ in results["training"]] == list(WORKLOADS)
+    for name, *_, by_framework in results["ops"] + results["training"]:
+        ember = by_framework["ember"]
+        assert ember.note == "" and math.isfinite(ember.seconds) and ember.threads == 1, (name, ember)
+        assert ember.peak_mb >= 0, (name, ember)
+    seconds, threads = results["gemm"]
+    assert math.isfinite(seconds) and threads == 1
+    table = suite.format_results(results, ["ember"], [1], 1, None, None)
+    assert "| mlp | " in table and "GFLOP/s" in table
 
 
-def test_op_workloads_run():
-    for name, e_fn, _, _, _ in ops.chain_workloads(None):
-        e_fn()
-    assert ember.is_grad_enabled()
+def test_ratio_and_missing_framework_cells():
+    both = {"ember": Result(2e-3, 1, 10.0), "torch": Result(1e-3, 2, 20.0)}
+    lacking = {"ember": Result(note="ember lacks x"), "torch": Result(1e-3, 1, 5.0)}
+    lines = report.training_table([("a", both), ("b", lacking), ("c", {"ember": Result(1e-3, 1, 1.0)})])
+    assert lines[2] == "| a | 2.00 (1t) | 1.00 (2t) | 2.00 | 10 | 20 |"
+    assert lines[3] == "| b | ember lacks x | 1.00 (1t) | - | - | 5 |"
+    assert lines[4] == "| c | 1.00 (1t) | - | - | 1 | - |"
+
+
+def test_write_docs_replaces_only_the_generated_section(tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"intro\n{report.BEGIN}\nold\n{report.END}\noutro\n")
+    report.write_docs("new \\1 table", str(doc))
+    assert doc.read_text() == f"intro\n{report.BEGIN}\nnew \\1 table\n{report.END}\noutro\n"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..autograd.graph import _xp_of
-from .optimizer import (Optimizer, _addcmul_, _as_real, _bump, _check_lr, _check_nonneg, _grad_array, _init_state,
-                        _to_scalar)
+from .optimizer import (Optimizer, _FlatGroup, _add_scaled_, _addcmul_, _as_real, _bump, _check_lr, _check_nonneg,
+                        _grad_array, _init_state, _to_scalar)
 
 __all__ = ["Adadelta"]
 
@@ -34,32 +34,57 @@ class Adadelta(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one Adadelta step; ``closure`` re-evaluates the model and returns the loss."""
         loss = self._closure(closure)
-        for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
-            rho, eps, wd, maximize = group["rho"], group["eps"], group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                xp = _xp_of(p._device)
-                state = self.state[p]
-                if len(state) == 0:
-                    _init_state(state, p, "square_avg", "acc_delta")
-                st = state["step"]._data
-                st += 1
-                g, _ = _grad_array(p, xp, maximize, wd)
-                param, g = _as_real(p._data), _as_real(g)
-                square_avg, acc_delta = _as_real(state["square_avg"]._data), _as_real(state["acc_delta"]._data)
-                square_avg *= rho
-                _addcmul_(square_avg, g, g, 1 - rho, xp)
-                std = xp.add(square_avg, eps)
-                xp.sqrt(std, out=std)
-                delta = xp.add(acc_delta, eps)
-                xp.sqrt(delta, out=delta)
-                delta /= std
-                delta *= g
-                acc_delta *= rho
-                _addcmul_(acc_delta, delta, delta, 1 - rho, xp)
-                delta *= -lr
-                param += delta
-                _bump(p)
+        for index, group in enumerate(self.param_groups):
+            flat_groups = self._flat_groups(index, _BUFFERS) if group["foreach"] else None
+            if flat_groups is None:
+                self._step_per_parameter(group)
+            else:
+                for flat in flat_groups:
+                    self._step_flat(group, flat)
         return loss
+
+    def _step_per_parameter(self, group: dict) -> None:
+        lr = float(_to_scalar(group["lr"]))
+        for p in group["params"]:
+            if p._grad is None:
+                continue
+            xp = _xp_of(p._device)
+            state = self.state[p]
+            if len(state) == 0:
+                _init_state(state, p, *_BUFFERS)
+            state["step"]._data += 1
+            g, _ = _grad_array(p, xp, group["maximize"], group["weight_decay"])
+            delta = _adadelta_delta(_as_real(g), _as_real(state["square_avg"]._data),
+                                    _as_real(state["acc_delta"]._data), group, xp)
+            _add_scaled_(_as_real(p._data), delta, -lr, True, xp)
+            _bump(p)
+
+    def _step_flat(self, group: dict, flat: _FlatGroup) -> None:
+        """The ``foreach`` step: the same arithmetic as the per-parameter one, over the flat arrays."""
+        for p in flat.params:
+            self.state[p]["step"]._data += 1
+        g = flat.grads(group["maximize"], group["weight_decay"])
+        delta = _adadelta_delta(_as_real(g), _as_real(flat.state["square_avg"]), _as_real(flat.state["acc_delta"]),
+                                group, flat.xp, out=_as_real(flat.scratch))
+        flat.add_to_params(flat.scratch, -float(_to_scalar(group["lr"])))
+
+
+_BUFFERS = ("square_avg", "acc_delta")
+
+
+def _adadelta_delta(g: Any, square_avg: Any, acc_delta: Any, group: dict, xp: Any, out: Any = None) -> Any:
+    """Update the running averages in place and return the (unscaled) step ``delta`` (into ``out`` if given).
+
+    ``sqrt(acc_delta + eps) / sqrt(square_avg + eps)`` is taken as one square root of the quotient: equal up
+    to rounding, one pass fewer than PyTorch's two square roots.
+    """
+    rho, eps = group["rho"], group["eps"]
+    square_avg *= rho
+    scratch = _addcmul_(square_avg, g, g, 1 - rho, xp)
+    delta = xp.add(acc_delta, eps, out=out)
+    delta /= xp.add(square_avg, eps, out=scratch)
+    xp.sqrt(delta, out=delta)
+    delta *= g
+    acc_delta *= rho
+    _addcmul_(acc_delta, delta, delta, 1 - rho, xp, scratch=scratch)
+    return delta

@@ -493,6 +493,30 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _flat_groups(self, index: int, buffers: tuple) -> list | None:
+        """The ``foreach`` layout of ``param_groups[index]``: one ``_FlatGroup`` per (device, dtype) of the
+        parameters that have a gradient, its state ``buffers`` flat arrays that the state tensors view.
+
+        ``None`` while some of those parameters lack a state buffer (the caller takes the per-parameter path,
+        which creates them). The layouts are cached and rebuilt when the set of parameters with gradients or
+        a state tensor changed (``load_state_dict``, a parameter's first gradient).
+        """
+        kinds: dict = {}
+        for p in self.param_groups[index]["params"]:
+            if p._grad is not None:
+                kinds.setdefault((p._device, p._data.dtype), []).append(p)
+        cache = self.__dict__.setdefault("_flat_cache", {})
+        out = []
+        for kind, params in kinds.items():
+            states = [self.state[p] for p in params]
+            if any(name not in st for st in states for name in buffers):
+                return None
+            flat = cache.get((index, kind))
+            if flat is None or not flat.matches(params, states):
+                flat = cache[(index, kind)] = _FlatGroup(params, states, buffers)
+            out.append(flat)
+        return out
+
 
 def _f32() -> Any:
     from .. import float32
@@ -535,8 +559,27 @@ def _grad_array(p: Tensor, xp: Any, maximize: bool = False, weight_decay: float 
     return g, fresh
 
 
-def _lerp_(a: Any, b: Any, w: float, xp: Any) -> None:
-    """``a.lerp_(b, w)`` in place, with PyTorch's two-sided formula (exact at both ends)."""
+def _add_scaled_(param: Any, d: Any, alpha: float, fresh: bool, xp: Any) -> None:
+    """``param += alpha * d`` in place; ``fresh`` says ``d`` is a temporary that may be overwritten.
+
+    NumPy has no fused multiply-add, so this is two passes, one where ``alpha`` is +-1 (exact either way).
+    """
+    if alpha == -1:
+        param -= d
+    elif alpha == 1:
+        param += d
+    elif fresh:
+        d *= alpha
+        param += d
+    else:
+        param += xp.multiply(d, alpha)
+
+
+def _lerp_(a: Any, b: Any, w: float, xp: Any) -> Any:
+    """``a.lerp_(b, w)`` in place, with PyTorch's two-sided formula (exact at both ends).
+
+    Returns the temporary it used, which the caller may reuse as scratch space.
+    """
     t = xp.subtract(b, a)
     if abs(w) < 0.5:
         t *= w
@@ -544,13 +587,15 @@ def _lerp_(a: Any, b: Any, w: float, xp: Any) -> None:
     else:
         t *= 1 - w
         xp.subtract(b, t, out=a)
+    return t
 
 
-def _addcmul_(a: Any, t1: Any, t2: Any, value: float, xp: Any) -> None:
-    """``a += value * t1 * t2`` in place (one temporary)."""
-    t = xp.multiply(t1, value)
+def _addcmul_(a: Any, t1: Any, t2: Any, value: float, xp: Any, scratch: Any = None) -> Any:
+    """``a += value * t1 * t2`` in place, through one temporary (``scratch`` if given), which it returns."""
+    t = xp.multiply(t1, value, out=scratch)
     t *= t2
     a += t
+    return t
 
 
 def _next_step(state: dict) -> float:
@@ -568,8 +613,73 @@ def _decayed_grad(p: Tensor, xp: Any, lr: float, wd: float, decoupled: bool, max
     return _grad_array(p, xp, maximize, wd)[0]
 
 
-def _update_moments(exp_avg: Any, exp_avg_sq: Any, g: Any, beta1: float, beta2: float, xp: Any) -> None:
-    """Adam's running averages of the gradient and of its square, in place."""
-    _lerp_(exp_avg, g, 1 - beta1, xp)
+def _update_moments(exp_avg: Any, exp_avg_sq: Any, g: Any, beta1: float, beta2: float, xp: Any) -> Any:
+    """Adam's running averages of the gradient and of its square, in place; returns a spent temporary
+    shaped like ``g`` (one allocation fewer for a caller that needs scratch space)."""
+    t = _lerp_(exp_avg, g, 1 - beta1, xp)
     exp_avg_sq *= beta2
-    _addcmul_(exp_avg_sq, g, g, 1 - beta2, xp)
+    return _addcmul_(exp_avg_sq, g, g, 1 - beta2, xp, scratch=t)
+
+class _FlatGroup:
+    """Parameters of one device and dtype laid end to end: the ``foreach=True`` path updates them with a few
+    whole-group array operations instead of a few per parameter.
+
+    ``state[name]`` is one flat array per state buffer; each parameter's state tensor is rebound to a view of
+    it (same tensor object, data copied in), so ``state_dict`` keeps one tensor per parameter, PyTorch's layout.
+    Parameters keep their own arrays (they may share memory with user arrays), so the update is computed into
+    the flat ``scratch`` and added to each parameter through a view.
+    """
+
+    def __init__(self, params: list, states: list, buffers: tuple) -> None:
+        self.params = params
+        self.xp = xp = _xp_of(params[0]._device)
+        dtype = params[0]._data.dtype
+        self.shapes = [p._data.shape for p in params]
+        bounds = list(itertools.accumulate((p._data.size for p in params), initial=0))
+        self.slices = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+        self.state = {}
+        self.views: dict = {}
+        for name in buffers:
+            flat = self.state[name] = xp.empty(bounds[-1], dtype)
+            views = self.views[name] = self.split(flat)
+            for st, view in zip(states, views):
+                view[...] = st[name]._data
+                st[name]._data = view
+        self._grad = xp.empty(bounds[-1], dtype)
+        self.scratch = xp.empty(bounds[-1], dtype)
+        self._cached_views = {id(a): self.split(a) for a in (self._grad, self.scratch)}
+
+    def split(self, flat: Any) -> list:
+        """Views of a flat array shaped like each parameter."""
+        return [flat[s].reshape(shape) for s, shape in zip(self.slices, self.shapes)]
+
+    def matches(self, params: list, states: list) -> bool:
+        """Still the same parameters, and their state tensors still view the flat buffers."""
+        if len(params) != len(self.params) or any(a is not b for a, b in zip(params, self.params)):
+            return False
+        return all(st[name]._data is view for name, views in self.views.items() for st, view in zip(states, views))
+
+    def grads(self, maximize: bool = False, weight_decay: float = 0) -> Any:
+        """The gradients gathered into one flat array (a copy the caller may overwrite), with ``maximize``
+        and L2 weight decay applied."""
+        g = self.xp.concatenate([p._grad._data.reshape(-1) for p in self.params], out=self._grad)
+        if maximize:
+            self.xp.negative(g, out=g)
+        if weight_decay != 0:
+            params = self.xp.concatenate([p._data.reshape(-1) for p in self.params], out=self.scratch)
+            params *= weight_decay
+            g += params
+        return g
+
+    def add_to_params(self, update: Any, alpha: float = 1.0, fresh: bool = True) -> None:
+        """``p += alpha * update`` for every parameter, ``update`` a flat array; ``fresh`` says it is a
+        temporary that may be scaled in place (else ``scratch`` takes the scaled copy)."""
+        if alpha not in (1, -1):
+            update = self.xp.multiply(update, alpha, out=update if fresh else self.scratch)
+        views = self._cached_views.get(id(update)) or self.split(update)
+        for p, u in zip(self.params, views):
+            if alpha == -1:
+                p._data -= u
+            else:
+                p._data += u
+            _bump(p)
