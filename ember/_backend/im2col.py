@@ -10,7 +10,9 @@ Layouts (``nd`` spatial dims, ``K`` = prod(kernel), ``P`` = prod(out)):
 - ``col2im`` is the adjoint of ``windows``: a scatter-add of (N, C, *kernel, *out) columns, looping
   over the K kernel offsets only (each offset is one strided add of a whole (N, C, *out) block);
 - ``conv_input_stride1`` replaces GEMM + col2im for stride-1 convs that keep their size: the input
-  gradient is then a plain correlation of the zero-padded gradient with the flipped, transposed kernel.
+  gradient is then a plain correlation of the zero-padded gradient with the flipped, transposed kernel;
+- ``conv_input_wide`` is GEMM + col2im for the other stride-1 convs, on flattened planes so that each
+  kernel offset's scatter-add is one shifted slice add of long rows.
 """
 from __future__ import annotations
 
@@ -105,8 +107,13 @@ def _prod(t: tuple) -> int:
     return p
 
 
-def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups: int) -> Any:
-    """Cross-correlation of a padded input (N, C, *S) with weight (O, C/groups, *k): (N, O, *out)."""
+def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups: int,
+                 keep_cols: bool = False) -> Any:
+    """Cross-correlation of a padded input (N, C, *S) with weight (O, C/groups, *k): (N, O, *out).
+
+    With ``keep_cols`` returns ``(y, cols)``: the column matrix is exactly what ``conv_weight`` needs, so
+    the weight gradient can skip rebuilding it (the copy measured as much as the weight GEMM itself).
+    """
     nd = w.ndim - 2
     kernel = w.shape[2:]
     n = x.shape[0]
@@ -122,30 +129,41 @@ def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups
         cols = win.transpose((0, 1) + kk + sp).reshape(n, groups, cg * k, p)
         if 0 in cols.strides:
             cols = xp.ascontiguousarray(cols)
-        y = xp.matmul(wm, cols)
-        return y.reshape((n, o) + out_sp)
-    # one GEMM per group over all samples: cols (G, Cg*K, N*P)
-    cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
-    y = _group_matmul(xp, wm, cols)                          # (G, O/G, N*P)
-    y = y.reshape((o, n) + out_sp)
-    return xp.ascontiguousarray(xp.swapaxes(y, 0, 1))
+        y = xp.matmul(wm, cols).reshape((n, o) + out_sp)
+    else:
+        # one GEMM per group over all samples: cols (G, Cg*K, N*P)
+        cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
+        y = _group_matmul(xp, wm, cols)                          # (G, O/G, N*P)
+        y = xp.ascontiguousarray(xp.swapaxes(y.reshape((o, n) + out_sp), 0, 1))
+    return (y, cols) if keep_cols else y
 
 
-def conv_weight(xp: Any, x: Any, g: Any, kernel: tuple, stride: tuple, dilation: tuple, groups: int) -> Any:
-    """Gradient of the conv weight: padded input (N, C, *S) and output grad (N, O, *out) -> (O, C/groups, *k)."""
+def conv_weight(xp: Any, x: Any, g: Any, kernel: tuple, stride: tuple, dilation: tuple, groups: int,
+                cols: Any = None) -> Any:
+    """Gradient of the conv weight: padded input (N, C, *S) and output grad (N, O, *out) -> (O, C/groups, *k).
+
+    ``cols``: the column matrix ``conv_forward(..., keep_cols=True)`` built from the same ``x``.
+    """
     nd = len(kernel)
     n, c = x.shape[:2]
     o = g.shape[1]
     cg = c // groups
-    win = windows(xp, x, kernel, stride, dilation)
     out_sp = g.shape[2:]
-    # the window view may hold more positions than g when the padded input has slack at the end
-    win = win[(slice(None), slice(None)) + tuple(slice(0, s) for s in out_sp)]
     p, k = _prod(out_sp), _prod(kernel)
-    sp = tuple(range(2, 2 + nd))
-    kk = tuple(range(2 + nd, 2 + 2 * nd))
-    # columns (G, Cg*K, N*P) as in conv_forward's big-GEMM layout; gw = g (G, O/G, N*P) @ cols^T
-    cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
+    if cols is not None and cols.ndim == 4:
+        # per-sample columns (N, G, Cg*K, P): N small GEMMs summed (measured 1.6-2x faster than
+        # transposing both operands into one GEMM, for LeNet's and the MNIST CNN's first convs)
+        gm = g.reshape(n, groups, o // groups, p)
+        gw = xp.matmul(gm, xp.swapaxes(cols, 2, 3)).sum(0)
+        return gw.reshape((o, cg) + tuple(kernel))
+    if cols is None:
+        win = windows(xp, x, kernel, stride, dilation)
+        # the window view may hold more positions than g when the padded input has slack at the end
+        win = win[(slice(None), slice(None)) + tuple(slice(0, s) for s in out_sp)]
+        sp = tuple(range(2, 2 + nd))
+        kk = tuple(range(2 + nd, 2 + 2 * nd))
+        # columns (G, Cg*K, N*P) as in conv_forward's big-GEMM layout; gw = g (G, O/G, N*P) @ cols^T
+        cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
     gm = g.reshape(n, groups, o // groups, p).transpose(1, 2, 0, 3).reshape(groups, o // groups, n * p)
     gw = _group_matmul(xp, gm, cols, trans_b=True)                             # (G, O/G, Cg*K)
     return gw.reshape((o, cg) + tuple(kernel))
@@ -169,6 +187,37 @@ def conv_input(xp: Any, g: Any, w: Any, shape: tuple, stride: tuple, dilation: t
     # view as (N, C, *k, *out) for col2im (each offset's block is a strided (N, C, *out) view)
     cols = cols.transpose((nd + 1, 0) + tuple(range(1, nd + 1)) + tuple(range(nd + 2, 2 * nd + 2)))
     return col2im(xp, cols, shape, stride, dilation)
+
+
+def conv_input_wide(xp: Any, g: Any, w: Any, shape: tuple, dilation: tuple) -> Any:
+    """``conv_input`` for stride 1 and one group, with a col2im of long contiguous runs.
+
+    Each input plane is flattened; ``g`` is zero-padded to the full width of every trailing spatial dim
+    (the "wide" output: P = out_0 * S_1 * ... positions). Kernel offset ``off`` then maps output
+    position ``q`` to input position ``q + shift(off)``, so the scatter-add of the columns is one shifted
+    slice add per offset, over whole (C, N, P) blocks; the zero columns of the padded ``g`` give zero
+    columns, which land harmlessly in the wrap-around positions. Measured against GEMM + ``col2im``
+    (whose rows are only out_w long): 1.8x faster on LeNet-5's second conv, 1.15x on the MNIST CNN's.
+    """
+    nd = w.ndim - 2
+    kernel = tuple(w.shape[2:])
+    n, o = g.shape[:2]
+    c = w.shape[1]
+    spatial = tuple(shape[2:])
+    out_sp = tuple(g.shape[2:])
+    plane = [_prod(spatial[d + 1:]) for d in range(nd)]            # flat stride of each spatial dim
+    size, wide = _prod(spatial), out_sp[0] * plane[0]
+    shifts = [sum(i * d * st for i, d, st in zip(off, dilation, plane))
+              for off in itertools.product(*(range(k) for k in kernel))]
+    gw = xp.zeros((o, n, out_sp[0]) + spatial[1:], dtype=g.dtype)
+    gw[(slice(None),) * 3 + tuple(slice(0, s) for s in out_sp[1:])] = xp.swapaxes(g, 0, 1)
+    # rows ordered (offset, channel): each offset's block (C, N*P) is contiguous
+    wt = xp.ascontiguousarray(w.reshape(o, c, -1).transpose(2, 1, 0)).reshape(-1, o)
+    cols = xp.dot(wt, gw.reshape(o, -1)).reshape(len(shifts), c, n, wide)
+    out = xp.zeros((c, n, max(size, shifts[-1] + wide)), dtype=g.dtype)
+    for t, sh in enumerate(shifts):
+        out[:, :, sh:sh + wide] += cols[t]
+    return xp.ascontiguousarray(xp.swapaxes(out[:, :, :size], 0, 1)).reshape(shape)
 
 
 def flip_transpose(xp: Any, w: Any, groups: int) -> Any:
