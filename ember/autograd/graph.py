@@ -113,9 +113,19 @@ class Node:
         """Like ``saved_tensors`` (same version checks) but the raw arrays, for ``fast_backward``."""
         return self._unpack(arrays=True)
 
-    def _unpack(self, arrays: bool) -> tuple:
-        """The saved values, after checking that none was modified in place since it was saved."""
+    def saved_arrays_at(self, *indices: int) -> tuple:
+        """Only the saved arrays at ``indices`` (version-checked): for a ``fast_backward`` that does not need
+        every saved value, so an in-place change of an unneeded one does not raise (as in PyTorch, where
+        only the values a formula unpacks are checked).
+        """
         saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        return self._unpack(arrays=True, items=[saved[i] for i in indices])
+
+    def _unpack(self, arrays: bool, items: Any = None) -> tuple:
+        """The saved values, after checking that none was modified in place since it was saved."""
+        saved = self._saved if items is None else items
         if saved is None:
             raise RuntimeError(_FREED_MSG)
         out = []

@@ -79,6 +79,28 @@ def test_embedding_gradient_accumulates_duplicates_padding_and_freq():
     np.testing.assert_allclose(w.grad.numpy(), expect, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_gradient_equals_add_at_bit_for_bit(dtype):
+    """The scatter copies first occurrences and add.at's only repeats: same sums, same order as add.at."""
+    rng = np.random.default_rng(3)
+    for idx in (rng.integers(0, 50, (35, 20)), rng.integers(0, 3, (40,)), np.array([7]), np.arange(10)[::-1],
+                np.zeros((0, 4), np.int64)):
+        w = ember.tensor(rng.standard_normal((50, 6)).astype(dtype), requires_grad=True)
+        g = rng.standard_normal(idx.shape + (6,)).astype(dtype)
+        F.embedding(ember.tensor(idx), w).backward(ember.tensor(g))
+        expect = np.zeros((50, 6), dtype)
+        np.add.at(expect, idx.reshape(-1), g.reshape(-1, 6))
+        assert np.array_equal(w.grad.numpy(), expect)
+    # per-sample weights (embedding_bag's path) scale the rows before they are added
+    w = ember.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    idx, psw = np.array([1, 1, 4, 1, 0]), rng.standard_normal(5)
+    F.embedding_bag(ember.tensor(idx), w, ember.tensor([0, 2]), mode="sum",
+                    per_sample_weights=ember.tensor(psw)).sum().backward()
+    expect = np.zeros((5, 3))
+    np.add.at(expect, idx, np.ones((5, 3)) * psw[:, None])
+    np.testing.assert_allclose(w.grad.numpy(), expect, rtol=1e-12)
+
+
 def test_embedding_double_backward():
     w = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
     idx = ember.tensor([0, 2, 2])

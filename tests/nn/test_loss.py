@@ -17,6 +17,12 @@ def _idx(c):
     return lambda rng, shapes: [rng.uniform(-2, 2, shapes[0]), rng.integers(0, c, shapes[1])]
 
 
+def _idx_of_classes(rng, shapes):
+    """Logits and class indices below the logits' class count (dim 1, or dim 0 when unbatched)."""
+    x = shapes[0]
+    return [rng.uniform(-2, 2, x), rng.integers(0, x[1] if len(x) > 1 else x[0], shapes[1])]
+
+
 def _probs(rng, shapes):
     return [rng.uniform(0.05, 0.95, shapes[0]), rng.uniform(0, 1, shapes[1])]
 
@@ -42,6 +48,12 @@ for red in REDS:
               make=_idx(5), nondiff=(1,)),
         _spec(f"ce-{red}", lambda x, t, r=red: F.cross_entropy(x, t, reduction=r, label_smoothing=0.1),
               [((4, 5), (4,)), ((5,), ()), ((3, 5, 2, 2), (3, 2, 2))], make=_idx(5), nondiff=(1,)),
+        # no label smoothing: the one-node CrossEntropyLoss (fast_backward, and the ember-op backward twice)
+        _spec(f"ce_fused-{red}", lambda x, t, r=red: F.cross_entropy(x, t, reduction=r),
+              [((4, 5), (4,)), ((5,), ()), ((3, 5, 2, 2), (3, 2, 2)), ((2, 1), (2,))], make=_idx_of_classes, nondiff=(1,)),
+        _spec(f"ce_fused_weight_ignore-{red}", lambda x, t, r=red: F.cross_entropy(
+            x, t, weight=ember.tensor([0.5, 2.0, 1.0, 0.1, 3.0], dtype=x.dtype), ignore_index=1, reduction=r),
+            [((6, 5), (6,)), ((2, 5, 3), (2, 3))], make=_idx(5), nondiff=(1,)),
         _spec(f"ce_probs-{red}", lambda x, t, r=red: F.cross_entropy(x, t, reduction=r), [((4, 5), (4, 5))],
               nondiff=(1,)),
         _spec(f"bce-{red}", lambda x, t, r=red: F.binary_cross_entropy(x, t, reduction=r), PAIR, make=_probs,
@@ -407,3 +419,96 @@ def test_loss_errors_match_torch():
     assert_same_error(lambda: F.gaussian_nll_loss(x, x, -ember.ones(3, 4)),
                       lambda: TF.gaussian_nll_loss(tx, tx, -torch.ones(3, 4)))
     assert_same_error(lambda: F.cross_entropy(x, ember.rand(3, 5)), lambda: TF.cross_entropy(tx, torch.rand(3, 5)))
+
+
+# ------------------------------------------------------------------------- fused cross entropy
+def _two_node_cross_entropy(x, t, **kw):
+    """The reference composition the fused node replaces."""
+    return F.nll_loss(F.log_softmax(x, 1), t, **kw)
+
+
+@pytest.mark.parametrize("dt", DTS)
+@pytest.mark.parametrize("red", REDS)
+def test_fused_cross_entropy_matches_two_nodes(red, dt):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((7, 6)).astype(dt)
+    x[0, :3] = x[0, 0]   # ties, including at the max
+    x[1] *= 1e4          # large logits: exp must not overflow
+    x[2, 4] = 1e4
+    t = np.array([0, 1, 4, 3, 2, 2, 5])
+    w = rng.uniform(0.1, 2, 6).astype(dt)
+    tol = 1e-5 if dt == np.float32 else 1e-12
+    for kw in ({}, {"weight": w}, {"ignore_index": 2}, {"weight": w, "ignore_index": 0}):
+        xs = [ember.tensor(x, requires_grad=True) for _ in range(2)]
+        ekw = {k: (ember.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        fused = F.cross_entropy(xs[0], ember.tensor(t), reduction=red, **ekw)
+        ref = _two_node_cross_entropy(xs[1], ember.tensor(t), reduction=red, **ekw)
+        assert fused.grad_fn.name() == "NllLossBackward0"
+        np.testing.assert_allclose(fused.detach().numpy(), ref.detach().numpy(), rtol=tol, atol=tol)
+        g = rng.standard_normal(fused.shape).astype(dt)
+        (g1,), (g2,) = (ember.autograd.grad(o, [a], ember.tensor(g), create_graph=cg)
+                        for o, a, cg in ((fused, xs[0], False), (ref, xs[1], True)))
+        np.testing.assert_allclose(g1.numpy(), g2.detach().numpy(), rtol=tol, atol=tol)
+        # double backward: the ember-op backward against the composition's
+        gg = rng.standard_normal(x.shape).astype(dt)
+        h1, = ember.autograd.grad(ember.autograd.grad(F.cross_entropy(xs[0], ember.tensor(t), reduction=red, **ekw),
+                                                      [xs[0]], ember.tensor(g), create_graph=True)[0],
+                                  [xs[0]], ember.tensor(gg))
+        h2, = ember.autograd.grad(g2, [xs[1]], ember.tensor(gg))
+        np.testing.assert_allclose(h1.numpy(), h2.numpy(), rtol=tol * 10, atol=tol * 10)
+
+
+@pytest.mark.parametrize("red", REDS)
+def test_fused_cross_entropy_torch_edge_cases(red):
+    torch = torch_or_skip()
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4, 3))
+    # every target ignored: nan (or 0) loss and, as in PyTorch, a zero gradient
+    _run(lambda a, t: F.cross_entropy(a, t, reduction=red), lambda a, t: torch.nn.functional.cross_entropy(
+        a, t, reduction=red), [x, W(np.full(4, -100))], np.float64)
+    # non-contiguous logits (a transposed view) and a retained graph backwarded twice
+    xt = rng.standard_normal((3, 4)).astype(np.float32)
+    _run(lambda a, t: F.cross_entropy(a.t(), t, reduction=red), lambda a, t: torch.nn.functional.cross_entropy(
+        a.t(), t, reduction=red), [xt, W(np.array([0, 2, 1, 2]))], np.float32)
+    a = ember.tensor(xt, requires_grad=True)
+    loss = F.cross_entropy(a.t(), ember.tensor([0, 2, 1, 2]), reduction=red).sum()
+    loss.backward(retain_graph=True)
+    first = a.grad.numpy().copy()
+    loss.backward()
+    np.testing.assert_allclose(a.grad.numpy(), 2 * first, rtol=1e-6)
+    # a leaf's .grad may share memory with the node's saved array: a second backward must not overwrite it
+    b = ember.tensor(xt.T.copy(), requires_grad=True)
+    loss = F.cross_entropy(b, ember.tensor([0, 2, 1, 2]), reduction=red).sum()
+    loss.backward(retain_graph=True)
+    first = b.grad
+    kept = first.numpy().copy()
+    loss.backward()
+    np.testing.assert_array_equal(first.numpy(), kept)
+    np.testing.assert_allclose(b.grad.numpy(), 2 * kept, rtol=1e-6)
+
+
+def test_fused_cross_entropy_many_row_blocks():
+    """Logits wider than a cache block are processed a few rows at a time: same as the two-node form."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((9, 70001)).astype(np.float32) * 5
+    t = rng.integers(0, 70001, 9)
+    a, b = ember.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    la, lb = F.cross_entropy(a, ember.tensor(t)), _two_node_cross_entropy(b, ember.tensor(t))
+    np.testing.assert_allclose(la.item(), lb.item(), rtol=1e-6)
+    la.backward()
+    lb.backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-9)
+
+
+def test_cross_entropy_logits_changed_in_place_after_the_loss_still_backpropagate():
+    # PyTorch's log_softmax saves its output, so editing the logits afterwards is allowed; the fused node
+    # must not version-check the logits on an ordinary backward
+    x = ember.randn(4, 5, dtype=ember.float64, requires_grad=True)
+    target = ember.tensor([0, 1, 2, 3])
+    ref = ember.autograd.grad(F.cross_entropy(x * 2, target), x)[0]
+    logits = x * 2
+    loss = F.cross_entropy(logits, target)
+    with ember.no_grad():
+        logits.add_(1)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), ref.numpy(), rtol=1e-12)

@@ -302,6 +302,32 @@ def test_dropout_between_layers_in_training():
     assert np.array_equal(m1(x)[0].detach().numpy(), m1(x)[0].detach().numpy())
 
 
+@pytest.mark.parametrize("proj", [0, 2])
+def test_lstm_no_grad_forward_equals_recorded_forward(proj):
+    """Without grad the LSTM node keeps one step of gates (scratch rows); the results must not change."""
+    ember.manual_seed(0)
+    m = nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=proj).double()
+    x = ember.randn(6, 3, 3, dtype=ember.float64)
+    packed = R.pack_padded_sequence(x, [6, 4, 1])
+    for inp in (x, packed):
+        out, (h, c) = m(inp)
+        with ember.no_grad():
+            out2, (h2, c2) = m(inp)
+        a, b = (out.data, out2.data) if isinstance(out, R.PackedSequence) else (out, out2)
+        for u, v in ((a, b), (h, h2), (c, c2)):
+            np.testing.assert_array_equal(u.detach().numpy(), v.numpy())
+
+
+def test_lstm_sigmoid_saturates_without_warnings():
+    """Gate pre-activations far below -88 overflow exp(-x) inside the sigmoid: the gate is 0, silently."""
+    xg = ember.tensor(np.full((4, 8), -1e4, np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, h, c = recurrent_layer("LSTM", xg, ember.zeros(2, 2), ember.ones(2, 2), ember.zeros(8, 2), None, None,
+                                  (2, 2))
+    assert np.all(y.numpy() == 0) and np.all(c.numpy() == 0)
+
+
 def test_no_grad_forward_and_memory_shape():
     m = nn.GRU(3, 4)
     with ember.no_grad():

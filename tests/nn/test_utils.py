@@ -66,6 +66,39 @@ def test_clip_grad_norm_nonfinite():
     assert np.isnan(nn.utils.clip_grad_norm_(pe, 1.0).item())
 
 
+def test_clip_grad_norm_two_norm_fast_path():
+    """float32 2-norms read the gradients in blocks (summed in float64): same as torch, and more exact."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(5)
+    shapes = [(3, 5000), (4097,), (7,), (2, 3)]  # whole blocks plus tails, a tail only, a tiny one
+    grads = [(rng.standard_normal(s) * 10 ** rng.uniform(-3, 1)).astype(np.float32) for s in shapes]
+    grads.append(np.asfortranarray(rng.standard_normal((40, 30)).astype(np.float32)))  # non-contiguous layout
+    exact = np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads))
+    for max_norm in (0.25, 1e9):
+        pe = [nn.Parameter(ember.zeros(*g.shape)) for g in grads]
+        pt = [torch.nn.Parameter(torch.zeros(*g.shape)) for g in grads]
+        for a, b, g in zip(pe, pt, grads):
+            a.grad, b.grad = ember.tensor(g), torch.tensor(g)
+        versions = [p.grad._version for p in pe]
+        ne = nn.utils.clip_grad_norm_(pe, max_norm)
+        nt = torch.nn.utils.clip_grad_norm_(pt, max_norm)
+        assert ne.dtype == ember.float32
+        np.testing.assert_allclose(ne.item(), exact, rtol=1e-6)
+        np.testing.assert_allclose(ne.item(), nt.item(), rtol=1e-5)
+        for a, b in zip(pe, pt):
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=2e-5)
+        assert [p.grad._version for p in pe] == [v + 1 for v in versions]  # scaled in place, like mul_
+    # an infinite gradient: inf total; mixed dtypes take the generic path
+    p = nn.Parameter(ember.zeros(5000))
+    p.grad = ember.full((5000,), float("inf"))
+    with np.errstate(invalid="ignore"):  # inf * 0 (the coefficient): nan gradients, as in PyTorch
+        assert nn.utils.clip_grad_norm_([p], 1.0).item() == float("inf")
+    assert np.isnan(p.grad.numpy()).all()
+    mixed = [nn.Parameter(ember.zeros(3)), nn.Parameter(ember.zeros(3, dtype=ember.float64))]
+    mixed[0].grad, mixed[1].grad = ember.tensor([3., 0., 0.]), ember.tensor([0., 4., 0.], dtype=ember.float64)
+    assert nn.utils.clip_grad_norm_(mixed, 1.0).item() == pytest.approx(5.0)
+
+
 def test_parameters_vector_roundtrip():
     torch = torch_or_skip()
     pe, pt = _params(ember), _params(torch)

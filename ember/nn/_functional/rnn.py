@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..._ops._util import Tensor
 from ...autograd.graph import Node
 from ...autograd.grad_mode import _state
@@ -49,11 +51,45 @@ def _steps(batch_sizes: Sequence[int], reverse: bool) -> list:
 
 
 def _sigmoid_(xp: Any, a: Any) -> None:
-    # sigmoid(x) = (1 + tanh(x/2)) / 2: in place, and never overflows (exp(-x) would for x << 0)
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+    """sigmoid in place as 1 / (1 + exp(-x)), PyTorch's formula.
+
+    One exp per element: NumPy's float32 exp is about twice as fast as its tanh (measured on 20 x 800 gate
+    blocks: 31 us against 50 us for (1 + tanh(x / 2)) / 2). exp(-x) overflows to inf for x < -88 (float32),
+    giving the right limit 0; callers run inside ``_no_overflow_warning()``.
+    """
+    xp.negative(a, out=a)
+    xp.exp(a, out=a)
+    a += 1
+    xp.reciprocal(a, out=a)
+
+
+def _no_overflow_warning() -> Any:
+    return np.errstate(over="ignore")  # NumPy only; CuPy never warns
+
+
+def _state_before(xp: Any, out: Any, init: Any, steps: list) -> Any:
+    """The state entering every step, (N, H), from each step's result ``out`` and the initial state ``init``.
+
+    A step continues the first min(batch, previous batch) rows of the step visited before it; further rows
+    (a reverse pass over packed data picks up shorter sequences as it goes) start from ``init``.
+    """
+    first_bs, last_bs = steps[0][1], steps[-1][1]
+    if first_bs == last_bs:  # equal batch sizes (padded input): one copy
+        b = first_bs
+        shifted = (init[:b], out[:-b]) if steps[0][0] == 0 else (out[b:], init[:b])
+        return xp.concatenate(shifted)
+    res = xp.empty_like(out)
+    prev = None
+    for off, bs in steps:
+        dst = res[off:off + bs]
+        k = 0
+        if prev is not None:
+            k = min(bs, prev[1])
+            dst[:k] = out[prev[0]:prev[0] + k]
+        if bs > k:
+            dst[k:] = init[k:bs]
+        prev = (off, bs)
+    return res
 
 
 class _Layer(Node):
@@ -97,7 +133,13 @@ def _wrap_like(node: Node, a: Any) -> Tensor:
 
 
 class LSTMLayer(_Layer):
-    """(xg, h0, c0, w_hh, b_hh, w_hr) -> (y, h_n, c_n); gates in PyTorch's order i, f, g, o."""
+    """(xg, h0, c0, w_hh, b_hh, w_hr) -> (y, h_n, c_n); gates in PyTorch's order i, f, g, o.
+
+    Forward writes each step's results straight into the arrays backward needs (gates, c, tanh(c)) and reads
+    the previous step's h and c from y and the cell states, so a step costs one GEMM and about a dozen small
+    array calls. Backward first forms, for all steps at once, the factors that turn dc (or dh) into each
+    gate's gradient; the loop over time is then six small array calls and one GEMM per step.
+    """
 
     mode = "LSTM"
 
@@ -105,76 +147,106 @@ class LSTMLayer(_Layer):
         xp = self.xp
         self.batch_sizes, self.reverse = batch_sizes, reverse
         n, H = xg.shape[0], c0.shape[1]
+        B = h0.shape[0]
         dt = xg.dtype
-        h = h0.copy()
-        c = c0.copy()
-        y = xp.empty((n, h0.shape[1]), dt)
         save = self._recording
-        A = xp.empty((n, 4 * H), dt) if save else None   # gate activations of every step
-        Cs = xp.empty((n, H), dt) if save else None      # cell state after each step
-        Cp = xp.empty((n, H), dt) if save else None      # cell state before each step
-        Hp = xp.empty((n, h0.shape[1]), dt) if save else None  # hidden state before each step
-        M = xp.empty((n, H), dt) if save and w_hr is not None else None  # o * tanh(c) before projection
-        whh_t = w_hh.T
+        steps = _steps(batch_sizes, reverse)
+        y = xp.empty((n, h0.shape[1]), dt)
+        Cs = xp.empty((n, H), dt)                          # cell state after each step
+        A = xp.empty((n if save else B, 4 * H), dt)        # gate activations (one step's worth without grad)
+        TC = xp.empty((n if save else B, H), dt)           # tanh of the cell state
+        M = xp.empty((n if save else B, H), dt) if w_hr is not None else None  # o * tanh(c) before projection
+        h_n, c_n = xp.empty_like(h0), xp.empty_like(c0)
+        whh_t = xp.ascontiguousarray(w_hh.T)  # BLAS is ~7% faster on the small per-step GEMM with it contiguous
         whr_t = w_hr.T if w_hr is not None else None
-        for off, bs in _steps(batch_sizes, reverse):
-            r = slice(off, off + bs)
-            hp = h[:bs]
-            g = xp.matmul(hp, whh_t, out=A[r]) if save else hp @ whh_t
-            g += xg[r]
-            if b_hh is not None:
-                g += b_hh
-            _sigmoid_(xp, g[:, :2 * H])
-            xp.tanh(g[:, 2 * H:3 * H], out=g[:, 2 * H:3 * H])
-            _sigmoid_(xp, g[:, 3 * H:])
-            i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-            cp = c[:bs]
-            cn = f * cp
-            cn += i * gg
-            m = xp.tanh(cn)
-            m *= o
-            if save:
-                Cp[r] = cp
-                Cs[r] = cn
-                Hp[r] = hp
-                if M is not None:
-                    M[r] = m
-            hn = m @ whr_t if whr_t is not None else m
-            c[:bs] = cn
-            h[:bs] = hn
-            y[r] = hn
-        if save:
-            self.save_for_backward(xg, h0, c0, w_hh, b_hh, w_hr, A, Cs, Cp, Hp, M)
-        return y, h, c
+        g_act = xp.empty((B, H), dt)  # tanh of the g gate, kept contiguous (see below)
+        prev = None
+        with _no_overflow_warning():
+            for k, (off, bs) in enumerate(steps):
+                r = slice(off, off + bs)
+                if prev is None:
+                    hp, cp = h0[:bs], c0[:bs]
+                elif prev[1] >= bs:  # the running sequences are the previous step's first rows
+                    hp, cp = y[prev[0]:prev[0] + bs], Cs[prev[0]:prev[0] + bs]
+                else:  # reverse pass over packed data: the extra rows start from the initial state
+                    pr = slice(prev[0], prev[0] + prev[1])
+                    hp = xp.concatenate((y[pr], h0[prev[1]:bs]))
+                    cp = xp.concatenate((Cs[pr], c0[prev[1]:bs]))
+                g = A[r] if save else A[:bs]
+                xp.matmul(hp, whh_t, out=g)
+                g += xg[r]
+                if b_hh is not None:
+                    g += b_hh
+                # tanh of the g gate aside, then sigmoid over the whole contiguous block (the g gate's sigmoid
+                # is overwritten): NumPy runs ufuncs on strided column blocks markedly slower than on one
+                # contiguous block, so this beats three column-block passes despite the wasted exps
+                gg = xp.tanh(g[:, 2 * H:3 * H], out=g_act[:bs])
+                _sigmoid_(xp, g)
+                g[:, 2 * H:3 * H] = gg
+                i, f, o = g[:, :H], g[:, H:2 * H], g[:, 3 * H:]
+                cn = Cs[r]
+                xp.multiply(f, cp, out=cn)
+                cn += i * gg
+                tc = TC[r] if save else TC[:bs]
+                xp.tanh(cn, out=tc)
+                if whr_t is None:
+                    xp.multiply(tc, o, out=y[r])
+                else:
+                    m = M[r] if save else M[:bs]
+                    xp.multiply(tc, o, out=m)
+                    xp.matmul(m, whr_t, out=y[r])
+                next_bs = steps[k + 1][1] if k + 1 < len(steps) else 0
+                if next_bs < bs:  # these sequences end here: their final state
+                    h_n[next_bs:bs] = y[r][next_bs:]
+                    c_n[next_bs:bs] = cn[next_bs:]
+                prev = (off, bs)
+        if save:  # h entering each step is copied (not read back from y), so in-place edits of y stay harmless
+            self.save_for_backward(xg, h0, c0, w_hh, b_hh, w_hr, A, Cs, TC, M, _state_before(xp, y, h0, steps))
+        return y, h_n, c_n
 
     def _array_backward(self, gy, ghn, gcn):
         xp = self.xp
-        xg, h0, c0, w_hh, b_hh, w_hr, A, Cs, Cp, Hp, M = [t._data if t is not None else None
-                                                          for t in self.saved_tensors]
+        xg, h0, c0, w_hh, b_hh, w_hr, A, Cs, TC, M, Hp = self.saved_arrays
         needs = self.needs_input_grad
-        gy, dh, dc = gy._data, ghn._data.copy(), gcn._data.copy()
-        n, H = A.shape[0], Cs.shape[1]
-        dG = xp.empty_like(A)
-        DH = xp.empty((n, dh.shape[1]), dh.dtype) if w_hr is not None else None
-        for off, bs in reversed(_steps(self.batch_sizes, self.reverse)):
+        steps = _steps(self.batch_sizes, self.reverse)
+        n, H = Cs.shape
+        dt = A.dtype
+        gates = A.reshape(n, 4, H)
+        i, f, g, o = gates[:, 0], gates[:, 1], gates[:, 2], gates[:, 3]
+        # d gate pre-activation per unit of dc (i, f, g) or of dm = dL/d(o * tanh(c)) (o), for all steps at once:
+        # s (1 - s) for every gate in two whole-array passes (the g slot is then replaced by 1 - g^2)
+        fac = xp.subtract(1, gates)
+        fac *= gates
+        fac[:, 0] *= g
+        fac[:, 1] *= _state_before(xp, Cs, c0, steps)
+        xp.multiply(g, g, out=fac[:, 2])
+        xp.subtract(1, fac[:, 2], out=fac[:, 2])
+        fac[:, 2] *= i
+        fac[:, 3] *= TC
+        dc_per_dm = TC * TC  # o (1 - tanh(c)^2)
+        xp.subtract(1, dc_per_dm, out=dc_per_dm)
+        dc_per_dm *= o
+        gy = gy._data
+        dh, dc = ghn._data.copy(), gcn._data.copy()
+        dG = xp.empty((n, 4, H), dt)
+        DH = xp.empty((n, dh.shape[1]), dt) if w_hr is not None else None
+        dht_buf, dct_buf = xp.empty_like(dh), xp.empty_like(dc)
+        for off, bs in reversed(steps):
             r = slice(off, off + bs)
-            dht = dh[:bs] + gy[r]
+            dht = xp.add(dh[:bs], gy[r], out=dht_buf[:bs])
             if w_hr is not None:
                 DH[r] = dht
                 dm = dht @ w_hr
             else:
                 dm = dht
-            a = A[r]
-            i, f, gg, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            tc = xp.tanh(Cs[r])
+            dct = xp.multiply(dm, dc_per_dm[r], out=dct_buf[:bs])
+            dct += dc[:bs]
             d = dG[r]
-            xp.multiply(dm * tc, o * (1 - o), out=d[:, 3 * H:])
-            dct = dc[:bs] + dm * o * (1 - tc * tc)
-            xp.multiply(dct * gg, i * (1 - i), out=d[:, :H])
-            xp.multiply(dct * Cp[r], f * (1 - f), out=d[:, H:2 * H])
-            xp.multiply(dct * i, 1 - gg * gg, out=d[:, 2 * H:3 * H])
-            dc[:bs] = dct * f
-            dh[:bs] = d @ w_hh
+            xp.multiply(fac[r, :3], dct[:, None, :], out=d[:, :3])
+            xp.multiply(fac[r, 3], dm, out=d[:, 3])
+            xp.multiply(dct, f[r], out=dc[:bs])
+            xp.matmul(d.reshape(bs, 4 * H), w_hh, out=dh[:bs])
+        dG = dG.reshape(n, 4 * H)
         w = lambda a: _wrap_like(self, a)  # noqa: E731
         return (w(dG) if needs[0] else None,
                 w(dh) if needs[1] else None,
@@ -202,28 +274,29 @@ class GRULayer(_Layer):
         Gn = xp.empty((n, H), dt) if save else None      # W_hn h + b_hn of every step
         Hp = xp.empty((n, H), dt) if save else None
         whh_t = w_hh.T
-        for off, bs in _steps(batch_sizes, reverse):
-            r = slice(off, off + bs)
-            hp = h[:bs]
-            gh = hp @ whh_t
-            if b_hh is not None:
-                gh += b_hh
-            a = A[r] if save else xp.empty((bs, 3 * H), dt)
-            x = xg[r]
-            xp.add(x[:, :2 * H], gh[:, :2 * H], out=a[:, :2 * H])
-            _sigmoid_(xp, a[:, :2 * H])
-            rr, z, nn = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-            xp.multiply(rr, gh[:, 2 * H:], out=nn)
-            nn += x[:, 2 * H:]
-            xp.tanh(nn, out=nn)
-            hn = hp - nn
-            hn *= z
-            hn += nn
-            if save:
-                Gn[r] = gh[:, 2 * H:]
-                Hp[r] = hp
-            h[:bs] = hn
-            y[r] = hn
+        with _no_overflow_warning():
+            for off, bs in _steps(batch_sizes, reverse):
+                r = slice(off, off + bs)
+                hp = h[:bs]
+                gh = hp @ whh_t
+                if b_hh is not None:
+                    gh += b_hh
+                a = A[r] if save else xp.empty((bs, 3 * H), dt)
+                x = xg[r]
+                xp.add(x[:, :2 * H], gh[:, :2 * H], out=a[:, :2 * H])
+                _sigmoid_(xp, a[:, :2 * H])
+                rr, z, nn = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+                xp.multiply(rr, gh[:, 2 * H:], out=nn)
+                nn += x[:, 2 * H:]
+                xp.tanh(nn, out=nn)
+                hn = hp - nn
+                hn *= z
+                hn += nn
+                if save:
+                    Gn[r] = gh[:, 2 * H:]
+                    Hp[r] = hp
+                h[:bs] = hn
+                y[r] = hn
         if save:
             self.save_for_backward(xg, h0, w_hh, b_hh, A, Gn, Hp)
         return y, h

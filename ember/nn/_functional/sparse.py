@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..._ops._util import Tensor
 from ...autograd.graph import Node
 from ...autograd.grad_mode import no_grad
@@ -35,6 +37,31 @@ def _row_weights(xp: Any, idx: Any, num: int, padding_idx: int | None, scale_gra
     return w.astype(dtype, copy=False)
 
 
+def _scatter_rows(xp: Any, g: Any, idx: Any, pos_w: Any, num: int) -> Any:
+    """A zero table of ``num`` rows with ``g``'s rows (times ``pos_w``) added at ``idx``; repeats accumulate."""
+    row = g.shape[idx.ndim:]
+    out = xp.zeros((num,) + row, g.dtype)
+    flat = g.reshape((idx.size,) + row)
+    if pos_w is not None:
+        flat = flat * pos_w.reshape((-1,) + (1,) * len(row))
+    ids = idx.reshape(-1)
+    if xp is not np or ids.size == 0:
+        xp.add.at(out, ids, flat)
+        return out
+    # NumPy's add.at is slow per row (2 ms for the word LM's 700 rows of 200); instead copy each index's first
+    # row in one fancy assignment and add.at only the repeats, which keeps add.at's summation order exactly
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    first = np.empty(ids.size, bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    out[ordered[first]] = flat[order[first]]
+    repeats = order[~first]
+    if repeats.size:
+        np.add.at(out, ids[repeats], flat[repeats])
+    return out
+
+
 class _Gather(Node):
     """out[...] = weight[idx[...]] (times ``pos_w`` per position); backward scatter-adds rows."""
 
@@ -46,11 +73,17 @@ class _Gather(Node):
             out = out * pos_w.reshape(idx.shape + (1,) * (weight.ndim - 1))
         return out
 
-    def backward(self, g):
+    def _grad_weights(self, dtype: Any) -> Any:
         w = self.pos_w
         if w is None and (self.padding_idx is not None or self.scale):
-            w = _row_weights(self.xp, self.idx, self.num, self.padding_idx, self.scale, g._data.dtype)
-        return _ScatterRows.apply(g, idx=self.idx, pos_w=w, num=self.num)
+            w = _row_weights(self.xp, self.idx, self.num, self.padding_idx, self.scale, dtype)
+        return w
+
+    def backward(self, g):
+        return _ScatterRows.apply(g, idx=self.idx, pos_w=self._grad_weights(g._data.dtype), num=self.num)
+
+    def fast_backward(self, g):
+        return (_scatter_rows(self.xp, g, self.idx, self._grad_weights(g.dtype), self.num),)
 
     @classmethod
     def name(cls) -> str:
@@ -61,15 +94,8 @@ class _ScatterRows(Node):
     """table[idx[k]] += g[k] * pos_w[k] into a zero table of ``num`` rows (the adjoint of ``_Gather``)."""
 
     def forward(self, g, idx=None, pos_w=None, num=0):
-        xp = self.xp
         self.idx, self.pos_w = idx, pos_w
-        row = g.shape[idx.ndim:]
-        out = xp.zeros((num,) + row, g.dtype)
-        flat = g.reshape((idx.size,) + row)
-        if pos_w is not None:
-            flat = flat * pos_w.reshape((-1,) + (1,) * len(row))
-        xp.add.at(out, idx.reshape(-1), flat)
-        return out
+        return _scatter_rows(self.xp, g, idx, pos_w, num)
 
     def backward(self, gg):
         return _Gather.apply(gg, idx=self.idx, pos_w=self.pos_w)

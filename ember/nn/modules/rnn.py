@@ -249,6 +249,10 @@ class RNNBase(Module):
                 w_ih, w_hh = w[0], w[1]
                 b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
                 w_hr = w[-1] if self.proj_size > 0 else None
+                if is_lstm and b_ih is not None:
+                    # the gates take b_ih + b_hh together: added once with the input projection rather than
+                    # at every time step, and their gradient (shared by both biases) is reduced once
+                    b_ih, b_hh = b_ih + b_hh, None
                 xg = F.linear(x, w_ih, b_ih)
                 y, h, c = recurrent_layer(mode, xg, h0[k], c0[k] if is_lstm else None, w_hh, b_hh, w_hr, bs,
                                           reverse=d == 1, nonlinearity=nonlinearity)
