@@ -10,7 +10,9 @@ import numbers
 from typing import Any
 
 from .. import _dtype as D
-from ..autograd.graph import Node
+from ..autograd.grad_mode import _state as _grad_state
+from ..autograd import graph as _graph
+from ..autograd.graph import Node, _xp_of
 from ._util import Tensor, promote, method, write_out as _out
 from .inplace import inplace
 
@@ -271,14 +273,60 @@ def _inplace_method(name: str, fn):
     return m
 
 
+# The float ufuncs of the in-place arithmetic ops: without a graph to record, ``x.add_(y)`` / ``x -= y`` on
+# a float tensor runs as one ufunc call writing into x (``out=``) instead of computing a new array and
+# copying it in (measured ~4x cheaper on large tensors: ``p -= lr * p.grad`` loops, clipping, EMA updates).
+_UFUNC_NAMES = {add: "add", sub: "subtract", mul: "multiply", div: "true_divide"}
+
+
+def _arith_inplace(fn):
+    ufunc_name = _UFUNC_NAMES[fn]
+
+    def m(self, other, **kwargs):
+        alpha = kwargs.pop("alpha", 1) if fn is add or fn is sub else 1
+        data = self._data
+        if (not kwargs and data.dtype.kind == "f" and _fast_operand(self, other)
+                and not (_grad_state.enabled and (self._requires_grad or getattr(other, "_requires_grad", False)))
+                and getattr(data.flags, "writeable", True)
+                and _graph._tracer is None and _graph._profiler is None):  # both observe Node.apply calls
+            xp = _xp_of(self._device)
+            b = other._data if type(other) is Tensor else other
+            if alpha != 1:
+                b = b * alpha
+            try:
+                getattr(xp, ufunc_name)(data, b, out=data)
+            except ValueError:  # not broadcastable to self: the general path raises PyTorch's error
+                pass
+            else:
+                self._vc[0] += 1
+                return self
+        if alpha != 1:
+            kwargs["alpha"] = alpha
+        return inplace(self, fn, other, **kwargs)
+    return m
+
+
+def _fast_operand(self: Tensor, other: Any) -> bool:
+    """A Python float/int, or a tensor of self's dtype and device: no promotion or cast is involved."""
+    t = type(other)
+    if t is float or t is int:
+        return True
+    return t is Tensor and other._data.dtype is self._data.dtype and other._device is self._device
+
+
 for _name, _fn in (("add_", add), ("sub_", sub), ("subtract_", sub), ("mul_", mul), ("multiply_", mul),
                    ("div_", div), ("divide_", div), ("true_divide_", true_divide), ("neg_", neg),
                    ("negative_", neg), ("pow_", pow), ("floor_divide_", floor_divide)):
-    _inplace_method(_name, _fn)
+    if _fn in _UFUNC_NAMES:
+        _m = _arith_inplace(_fn)
+        _m.__name__ = _name
+        method(_name, _m)
+    else:
+        _inplace_method(_name, _fn)
 
-method("__iadd__", lambda self, other: inplace(self, add, other))
-method("__isub__", lambda self, other: inplace(self, sub, other))
-method("__imul__", lambda self, other: inplace(self, mul, other))
-method("__itruediv__", lambda self, other: inplace(self, div, other))
+method("__iadd__", _arith_inplace(add))
+method("__isub__", _arith_inplace(sub))
+method("__imul__", _arith_inplace(mul))
+method("__itruediv__", _arith_inplace(div))
 method("__ifloordiv__", lambda self, other: inplace(self, floor_divide, other))
 method("__ipow__", lambda self, other: inplace(self, pow, other))
