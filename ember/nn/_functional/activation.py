@@ -164,12 +164,23 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 class Gelu(Node):
-    """Exact GELU, ``x * Phi(x)``, fused: one erf in forward, d/dx = Phi(x) + x * phi(x)."""
+    """Exact GELU, ``x * Phi(x)``, fused: d/dx = Phi(x) + x * phi(x).
+
+    float32 (and half types, computed in float32) take ``_gelu_single``: one ``exp`` shared by the
+    value and the derivative; float64 takes the backend's accurate ``erf``.
+    """
 
     def forward(self, x):
-        from ..._backend import numpy_special as special
-        cdf = 0.5 * (1.0 + special.erf(x * x.dtype.type(_SQRT1_2)))
-        self.save_for_backward(x, cdf)
+        xp = self.xp
+        if x.dtype in _SINGLE_OR_HALF:
+            y, deriv = _gelu_single(xp, x, self._recording)
+            self.save_for_backward(x, deriv)
+            return y
+        from ..._ops.pointwise import _special
+        cdf = 0.5 * (1.0 + _special(self).erf(x * x.dtype.type(_SQRT1_2)))
+        if self._recording:
+            pdf = xp.exp(x * x * x.dtype.type(-0.5)) * x.dtype.type(_INV_SQRT_2PI)
+            self.save_for_backward(x, cdf + x * pdf)
         return x * cdf
 
     def backward(self, g):
@@ -180,9 +191,8 @@ class Gelu(Node):
         return g * (cdf + x * pdf)
 
     def fast_backward(self, g):
-        x, cdf = self.saved_arrays
-        pdf = self.xp.exp(x * x * x.dtype.type(-0.5)) * x.dtype.type(_INV_SQRT_2PI)
-        return (g * (cdf + x * pdf),)
+        _, deriv = self.saved_arrays
+        return (g * deriv,)
 
     @classmethod
     def name(cls) -> str:
@@ -191,6 +201,63 @@ class Gelu(Node):
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SINGLE_OR_HALF = (np.dtype(np.float32), np.dtype(np.float16))
+# Abramowitz & Stegun 7.1.26, erfc(u) ~ t * P(t) * exp(-u^2) with t = 1 / (1 + p u), u >= 0: absolute
+# error <= 1.5e-7 (float32's resolution near 1). Rewritten for u = |x| / sqrt(2) as a polynomial in
+# s = 1 / (|x| + sqrt(2) / p) = t * p / sqrt(2) (one pass fewer than t) and halved, so that
+# s * Q(s) * exp(-x^2 / 2) is Phi(-|x|) directly, and exp(-x^2 / 2) is also the normal density.
+_AS_P = 0.3275911
+_AS_SHIFT = math.sqrt(2.0) / _AS_P
+_AS_HALF_COEFFS = tuple(0.5 * a * (math.sqrt(2.0) / _AS_P) ** (i + 1) for i, a in
+                        enumerate((0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)))
+_SIGN_BIT = np.int32(-2 ** 31)
+
+
+def _gelu_single(xp, x, need_deriv):
+    """GELU of a float32/float16 array in float32 passes; returns (y, dy/dx or None).
+
+    About 20 light passes and one ``exp`` (the float32 ``exp`` costs ~15 multiplies here), the derivative
+    included: forward + backward on a (2048, 512) float32 array measured 8.2 -> 5.0 ms against ``erf``
+    then a second ``exp`` in backward. ``np.where``, ``copysign`` and ``sign`` each cost as much as several
+    multiplies, so Phi's sign is set with integer bit operations.
+    """
+    dtype, shape = x.dtype, x.shape
+    # contiguous float32, 1-d at least (0-d ufunc results are scalars): mixing a transposed input with
+    # C-ordered buffers below was measured 6x slower than one copy up front
+    x = xp.ascontiguousarray(x, dtype=np.float32).reshape(shape or (1,))
+    f = np.float32
+    with np.errstate(over="ignore", invalid="ignore"):  # x*x overflowing to inf is harmless; -inf*0 is NaN
+        return _gelu_single_passes(xp, f, x, dtype, shape, need_deriv)
+
+
+def _gelu_single_passes(xp, f, x, dtype, shape, need_deriv):
+    t = xp.abs(x)
+    t += f(_AS_SHIFT)
+    xp.divide(f(1.0), t, out=t)  # faster than np.reciprocal
+    a = _AS_HALF_COEFFS
+    tail = t * f(a[4])
+    for c in a[3::-1]:  # Horner's rule
+        tail += f(c)
+        tail *= t
+    density = xp.multiply(x, x, out=t)
+    density *= f(-0.5)
+    xp.exp(density, out=density)  # exp(-x^2 / 2)
+    tail *= density  # Phi(-|x|)
+    # Phi(x) = 0.5 + copysign(0.5 - Phi(-|x|), x): the sign bit of x or-ed into the non-negative half
+    cdf = xp.subtract(f(0.5), tail, out=tail)
+    y = xp.empty(x.shape, np.float32)  # holds x's sign bits first: one fresh buffer fewer
+    sign = xp.bitwise_and(x.view(np.int32), _SIGN_BIT, out=y.view(np.int32))
+    cdf_bits = cdf.view(np.int32)
+    xp.bitwise_or(cdf_bits, sign, out=cdf_bits)
+    cdf += f(0.5)
+    xp.multiply(x, cdf, out=y)
+    deriv = None
+    if need_deriv:  # Phi(x) + x * phi(x), built in the density's buffer
+        deriv = xp.multiply(density, x, out=density)
+        deriv *= f(_INV_SQRT_2PI)
+        deriv += cdf
+        deriv = deriv.astype(dtype, copy=False).reshape(shape)
+    return y.astype(dtype, copy=False).reshape(shape), deriv
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

@@ -164,10 +164,159 @@ class _Norm(Node):
         return "NativeBatchNormBackward0"
 
 
+class _BatchNorm(_Norm):
+    """Batch norm: ``_Norm`` over (N, *spatial) per channel, with a (N, C, L) rows fast path.
+
+    Seen as rows (N, C, L), the per-channel sums are matrix-vector products (BLAS) and the sums of
+    products are ``vecdot`` over the rows (no temporaries); NumPy's reductions over axes (0, 2, 3)
+    measured 3-5x slower on the small ResNet's maps. The forward makes two read-only and four
+    read-write passes over x (seven with reductions before), the backward two and four. Saved values
+    have ``_Norm``'s layout, so its ``backward`` (double backward) applies.
+    """
+
+    def forward(self, x, w, b, gshape=None, axes=(), eps=1e-5, running=None):
+        if not _channel_rows_path(x, w, b, gshape, axes):
+            return super().forward(x, w, b, gshape=gshape, axes=axes, eps=eps, running=running)
+        xp = self.xp
+        self.gshape, self.axes, self.eps = None, axes, eps
+        n, c = x.shape[:2]
+        rows = x.reshape(n, c, -1)
+        count = n * rows.shape[2]
+        ones = xp.ones(rows.shape[2], x.dtype)
+        mean = (rows @ ones).sum(0) / count
+        xhat = rows - mean[:, None]
+        var = _row_dots(xp, xhat, xhat).sum(0) / count
+        inv = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        xhat *= inv[:, None]
+        y = xhat.copy() if w is None else xhat * w.reshape(c, 1)
+        if b is not None:
+            y += b.reshape(c, 1)
+        if running is not None:
+            rm, rv, momentum = running
+            unbiased = var * (count / (count - 1) if count > 1 else float("nan"))
+            rm *= 1 - momentum
+            rm += (momentum * mean).astype(rm.dtype, copy=False)
+            rv *= 1 - momentum
+            rv += (momentum * unbiased).astype(rv.dtype, copy=False)
+        self.save_for_backward(x, w, xhat.reshape(x.shape), inv.reshape((1, c) + (1,) * (x.ndim - 2)))
+        return y.reshape(x.shape)
+
+    def fast_backward(self, g):
+        x, w, xhat, inv = self.saved_arrays
+        if not _channel_rows_path(x, w, None, self.gshape, self.axes):
+            return super().fast_backward(g)
+        xp = self.xp
+        need = self.needs_input_grad
+        n, c = x.shape[:2]
+        g_rows = g.reshape(n, c, -1)
+        xhat_rows = xhat.reshape(n, c, -1)
+        count = n * g_rows.shape[2]
+        sum_g = (g_rows @ xp.ones(g_rows.shape[2], g.dtype)).sum(0)
+        sum_g_xhat = _row_dots(xp, g_rows, xhat_rows).sum(0)
+        gx = None
+        if need[0]:
+            # dx = inv * w * (g - sum_g/count - x_hat * sum_g_xhat/count), in place from x_hat * (sum_g_xhat/count)
+            gx = xhat_rows * (sum_g_xhat / count)[:, None]
+            gx -= g_rows
+            gx += (sum_g / count)[:, None]
+            gx *= -(inv.reshape(c, 1) if w is None else inv.reshape(c, 1) * w.reshape(c, 1))
+            gx = gx.reshape(x.shape)
+        stat_shape = (c,) + (1,) * (x.ndim - 2)
+        gw = sum_g_xhat.reshape(stat_shape) if len(need) > 1 and need[1] else None
+        gb = sum_g.reshape(stat_shape) if len(need) > 2 and need[2] else None
+        return gx, gw, gb
+
+
+def _channel_rows_path(x: Any, w: Any, b: Any, gshape: Any, axes: tuple) -> bool:
+    """Whether batch norm can run on (N, C, L) rows: BLAS dtypes, spatial dims, per-channel (C, 1...) affine."""
+    stat_shape = x.shape[1:2] + (1,) * (x.ndim - 2)
+    return (gshape is None and x.ndim >= 3 and x.size > 0 and x.dtype.name in _ROWS_DTYPES
+            and axes == (0,) + tuple(range(2, x.ndim))
+            and (w is None or (w.dtype == x.dtype and w.shape == stat_shape))
+            and (b is None or (b.dtype == x.dtype and b.shape == stat_shape)))
+
+
+def _row_dots(xp: Any, a: Any, b: Any) -> Any:
+    """``sum(a * b, -1)`` without the product's temporary."""
+    if hasattr(xp, "vecdot"):
+        return xp.vecdot(a, b)
+    return xp.einsum("...l,...l->...", a, b)  # pragma: no cover - backends without vecdot
+
+
 class _LayerNorm(_Norm):
+    """Layer norm: ``_Norm`` over the trailing axes, with a row-matrix fast path for float32/float64.
+
+    Seen as rows (R, D), every reduction of the forward and backward is a matrix-vector product (BLAS) or
+    a row dot product instead of a NumPy reduction over short rows, which measured 4x slower for (2048, 128);
+    and the weight and bias gradients come back already reduced to their shape, so the engine has no
+    broadcast sums to do. Saved values have ``_Norm``'s layout, so its ``backward`` (double backward) applies.
+    """
+
+    def forward(self, x, w, b, gshape=None, axes=(), eps=1e-5, running=None):
+        if not _rows_fast_path(x, w, b, axes, running):
+            return super().forward(x, w, b, gshape=gshape, axes=axes, eps=eps, running=running)
+        xp = self.xp
+        self.gshape, self.axes, self.eps = None, axes, eps
+        rows = x.reshape(-1, _size_prod(x.shape[x.ndim - len(axes):]))
+        d = rows.shape[1]
+        mean_weights = xp.full(d, 1.0 / d, x.dtype)
+        centred = rows - (rows @ mean_weights)[:, None]
+        var = _row_dots(xp, centred, centred) * x.dtype.type(1.0 / d)
+        inv = 1.0 / xp.sqrt(var + x.dtype.type(eps))
+        xhat = xp.multiply(centred, inv[:, None])
+        if w is None:
+            y = xhat.copy()  # never hand out the saved x_hat itself
+        else:
+            y = xp.multiply(xhat, w.reshape(-1), out=centred)  # reuse: centred is no longer needed
+        if b is not None:
+            y += b.reshape(-1)
+        stat_shape = x.shape[:x.ndim - len(axes)] + (1,) * len(axes)
+        self.save_for_backward(x, w, xhat.reshape(x.shape), inv.reshape(stat_shape))
+        return y.reshape(x.shape)
+
+    def fast_backward(self, g):
+        x, w, xhat, inv = self.saved_arrays
+        if not _rows_fast_path(x, w, None, self.axes, None):
+            return super().fast_backward(g)
+        xp = self.xp
+        need = self.needs_input_grad
+        d = _size_prod(x.shape[x.ndim - len(self.axes):])
+        g_rows = g.reshape(-1, d)
+        xhat = xhat.reshape(-1, d)
+        g_xhat = g_rows * xhat
+        row_ones = xp.ones(g_rows.shape[0], g.dtype)
+        gw = (row_ones @ g_xhat).reshape(w.shape) if len(need) > 1 and need[1] else None
+        gb = None
+        if len(need) > 2 and need[2]:
+            gb = (row_ones @ g_rows).reshape(g.shape[g.ndim - len(self.axes):])
+        gx = None
+        if need[0]:
+            # dx = inv * (g*w - mean(g*w) - x_hat * mean(g*w*x_hat)); both means are products with w/d
+            w_rows = xp.full(d, 1.0 / d, g.dtype) if w is None else w.reshape(-1) * g.dtype.type(1.0 / d)
+            mean_gw = g_rows @ w_rows
+            mean_gw_xhat = g_xhat @ w_rows
+            gx = g_rows * w.reshape(-1) if w is not None else g_rows.copy()
+            gx -= xp.multiply(xhat, mean_gw_xhat[:, None], out=g_xhat)
+            gx -= mean_gw[:, None]
+            gx *= inv.reshape(-1, 1)
+            gx = gx.reshape(x.shape)
+        return gx, gw, gb
+
     @classmethod
     def name(cls) -> str:
         return "NativeLayerNormBackward0"
+
+
+_ROWS_DTYPES = frozenset(("float32", "float64"))
+
+
+def _rows_fast_path(x: Any, w: Any, b: Any, axes: tuple, running: Any) -> bool:
+    """Whether layer norm can run as (rows, d) matrix products: BLAS dtypes, trailing axes, no empty dims."""
+    k = len(axes)
+    return (running is None and k > 0 and x.size > 0 and x.dtype.name in _ROWS_DTYPES
+            and axes == tuple(range(x.ndim - k, x.ndim))
+            and (w is None or (w.dtype == x.dtype and w.shape == x.shape[x.ndim - k:]))
+            and (b is None or (b.dtype == x.dtype and b.shape == x.shape[x.ndim - k:])))
 
 
 class _GroupNorm(_Norm):
@@ -243,7 +392,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     running = None
     if running_mean is not None and running_var is not None:
         running = (running_mean._data, running_var._data, 0.0 if momentum is None else momentum)
-    out = _Norm.apply(x, _per_channel(weight, x), _per_channel(bias, x), axes=axes, eps=eps, running=running)
+    out = _BatchNorm.apply(x, _per_channel(weight, x), _per_channel(bias, x), axes=axes, eps=eps,
+                           running=running)
     if running is not None:
         _bump(running_mean, running_var)
     return out

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..._tensor import Tensor
 from .. import functional as F, init
-from .._functional.attention import _canonical_mask, _none_or_dtype
+from .._functional.attention import _canonical_mask, _none_or_dtype, _packed_self_attention
 from ..parameter import Parameter
 from .linear import Linear
 from .module import Module
@@ -101,6 +101,15 @@ class MultiheadAttention(Module):
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask),
                                            "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        if self.batch_first and is_batched and query is key and key is value and key_padding_mask is None \
+                and not need_weights and (attn_mask is not None or not is_causal) and self._qkv_same_embed_dim \
+                and self.bias_k is None and not self.add_zero_attn and query.shape[-1] == self.embed_dim:
+            # self-attention straight on the (N, L, E) input: no transposes around the projections
+            out = _packed_self_attention(query, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+                                         self.out_proj.weight, self.out_proj.bias, attn_mask, is_causal,
+                                         self.dropout if self.training else 0.0, batch_first=True)
+            if out is not None:
+                return out, None
         if self.batch_first and is_batched:
             # transpose once per distinct tensor so the projection still sees self-attention as such
             if key is value:
