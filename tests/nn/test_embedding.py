@@ -80,8 +80,8 @@ def test_embedding_gradient_accumulates_duplicates_padding_and_freq():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_embedding_gradient_equals_add_at_bit_for_bit(dtype):
-    """The scatter copies first occurrences and add.at's only repeats: same sums, same order as add.at."""
+def test_embedding_gradient_equals_add_at(dtype):
+    """The sorted scatter (add.reduceat per id) gives add.at's sums, up to the summation order's rounding."""
     rng = np.random.default_rng(3)
     for idx in (rng.integers(0, 50, (35, 20)), rng.integers(0, 3, (40,)), np.array([7]), np.arange(10)[::-1],
                 np.zeros((0, 4), np.int64)):
@@ -90,7 +90,8 @@ def test_embedding_gradient_equals_add_at_bit_for_bit(dtype):
         F.embedding(ember.tensor(idx), w).backward(ember.tensor(g))
         expect = np.zeros((50, 6), dtype)
         np.add.at(expect, idx.reshape(-1), g.reshape(-1, 6))
-        assert np.array_equal(w.grad.numpy(), expect)
+        tol = 1e-6 if dtype == np.float32 else 1e-14
+        np.testing.assert_allclose(w.grad.numpy(), expect, rtol=tol, atol=tol)
     # per-sample weights (embedding_bag's path) scale the rows before they are added
     w = ember.tensor(rng.standard_normal((5, 3)), requires_grad=True)
     idx, psw = np.array([1, 1, 4, 1, 0]), rng.standard_normal(5)

