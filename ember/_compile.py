@@ -139,13 +139,17 @@ def set_num_threads(int: int) -> None:  # noqa: A002  (PyTorch's parameter name)
 
 
 def get_num_threads() -> int:
-    """The intra-op thread count: the last ``set_num_threads`` value, else the BLAS pool size or CPU count.
+    """The intra-op thread count: the last ``set_num_threads`` value, else ``OMP_NUM_THREADS``, else the BLAS
+    pool size or CPU count. ember's parallel elementwise kernels use this many threads.
 
     >>> ember.get_num_threads() >= 1
     True
     """
     if _state["num_threads"] is not None:
         return _state["num_threads"]
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:  # PyTorch sizes its intra-op pool from it too
+        return int(env)
     try:
         from threadpoolctl import threadpool_info
         counts = [p.get("num_threads", 0) for p in threadpool_info() if p.get("user_api") == "blas"]

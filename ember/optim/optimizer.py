@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .._backend.parallel import parallel_for
 from .._tensor import Tensor, _wrap
 from ..autograd.graph import _xp_of
 from ..autograd.grad_mode import enable_grad
@@ -559,11 +560,25 @@ def _grad_array(p: Tensor, xp: Any, maximize: bool = False, weight_decay: float 
     return g, fresh
 
 
+_PARALLEL_MIN = 1 << 17  # elements: below this one thread is faster than handing pieces to others
+
+
 def _add_scaled_(param: Any, d: Any, alpha: float, fresh: bool, xp: Any) -> None:
     """``param += alpha * d`` in place; ``fresh`` says ``d`` is a temporary that may be overwritten.
 
     NumPy has no fused multiply-add, so this is two passes, one where ``alpha`` is +-1 (exact either way).
+    Large contiguous parameters are split across the intra-op threads (e.g. a 10000 x 200 embedding).
     """
+    if (xp is np and param.size >= _PARALLEL_MIN and param.flags.c_contiguous and d.flags.c_contiguous
+            and param.shape == d.shape):
+        pf, df = param.reshape(-1), d.reshape(-1)
+        parallel_for(pf.size, lambda a, b: _add_scaled_piece(pf[a:b], df[a:b], alpha, fresh, xp),
+                     min_chunk=_PARALLEL_MIN // 2)
+    else:
+        _add_scaled_piece(param, d, alpha, fresh, xp)
+
+
+def _add_scaled_piece(param: Any, d: Any, alpha: float, fresh: bool, xp: Any) -> None:
     if alpha == -1:
         param -= d
     elif alpha == 1:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..._ops._util import Tensor, _torch_name
+from ..._backend.parallel import run_ranges as _run_ranges, split as _split
 from ...autograd.graph import Node
 from ... import _dtype as D
 
@@ -162,45 +163,64 @@ class _PackedSelfAttention(Node):
         out = xp.empty(qkv.shape[:2] + (qkv.shape[2] // 3,), qkv.dtype)
         out_heads = _head_view(out, 0, 1, heads, batch_first)
         self.blocks = _row_blocks(q.shape[-2], k.shape[-2], causal)
-        probs = []
-        for r0, r1, keys in self.blocks:
-            p = _attention_probs(xp, q[..., r0:r1, :], k[..., :keys, :],
-                                 None if mask is None else mask[..., r0:r1, :keys], scale, safe=True)
-            pd = p if drop is None else p * drop[..., r0:r1, :keys]
-            _matmul_into(xp, pd, v[..., :keys, :], out_heads[..., r0:r1, :])
-            probs.append(p)
+        # the batch is split across the intra-op threads (BLAS and NumPy's loops release the GIL); the
+        # backward reuses the same ranges, since it reads each range's saved probabilities
+        per_sample = q[0].size * k.shape[-2] // max(q.shape[-1], 1)
+        batched_mask = mask is not None and getattr(mask, "ndim", 0) > 2  # (L, S) masks only are split
+        self.ranges = [(0, q.shape[0])] if xp is not np or batched_mask else \
+            _split(q.shape[0], min_chunk=max(1, (1 << 15) // max(per_sample, 1)))
+        probs = {}
+
+        def body(n0, n1):
+            found = []
+            for r0, r1, keys in self.blocks:
+                p = _attention_probs(xp, q[n0:n1, ..., r0:r1, :], k[n0:n1, ..., :keys, :],
+                                     None if mask is None else mask[..., r0:r1, :keys], scale, safe=True)
+                pd = p if drop is None else p * drop[n0:n1, ..., r0:r1, :keys]
+                _matmul_into(xp, pd, v[n0:n1, ..., :keys, :], out_heads[n0:n1, ..., r0:r1, :])
+                found.append(p)
+            probs[n0] = found
+
+        _run_ranges(self.ranges, body)
         if self._recording:
-            self.save_for_backward(qkv, *probs)
+            self.save_for_backward(qkv, *(p for n0, _ in self.ranges for p in probs[n0]))
         return out
 
     def fast_backward(self, g):
-        qkv, *probs = self.saved_arrays
+        qkv, *flat_probs = self.saved_arrays
         xp, heads, bf, drop = self.xp, self.heads, self.batch_first, self.drop
         q, k, v = (_head_view(qkv, i, 3, heads, bf) for i in range(3))
         g_heads = _head_view(g, 0, 1, heads, bf)
         grad = xp.empty_like(qkv)
         gq, gk, gv = (_head_view(grad, i, 3, heads, bf) for i in range(3))
-        # the last block reaches every key: it writes the k and v gradients, the others add into theirs
-        for (r0, r1, keys), p in reversed(tuple(zip(self.blocks, probs))):
-            whole = keys == k.shape[-2]
-            g_rows, q_rows = g_heads[..., r0:r1, :], q[..., r0:r1, :]
-            d = None if drop is None else drop[..., r0:r1, :keys]
-            pd_t = xp.swapaxes(p if d is None else p * d, -1, -2)
-            if whole:
-                _matmul_into(xp, pd_t, g_rows, gv)
-            else:
-                gv[..., :keys, :] += pd_t @ g_rows
-            gs = g_rows @ xp.swapaxes(v[..., :keys, :], -1, -2)
-            if d is not None:
-                gs *= d
-            gs *= p  # softmax backward: p * (gp - sum(gp * p)), built in place
-            gs -= p * _row_sums(xp, gs)
-            gs *= self.scale
-            _matmul_into(xp, gs, k[..., :keys, :], gq[..., r0:r1, :])
-            if whole:
-                _matmul_into(xp, xp.swapaxes(gs, -1, -2), q_rows, gk)
-            else:
-                gk[..., :keys, :] += xp.swapaxes(gs, -1, -2) @ q_rows
+        nb = len(self.blocks)
+        probs = {n0: flat_probs[i * nb:(i + 1) * nb] for i, (n0, _) in enumerate(self.ranges)}
+
+        def body(n0, n1):
+            # the last block reaches every key: it writes the k and v gradients, the others add into theirs
+            for (r0, r1, keys), p in reversed(tuple(zip(self.blocks, probs[n0]))):
+                whole = keys == k.shape[-2]
+                g_rows, q_rows = g_heads[n0:n1, ..., r0:r1, :], q[n0:n1, ..., r0:r1, :]
+                gk_n, gv_n = gk[n0:n1], gv[n0:n1]
+                d = None if drop is None else drop[n0:n1, ..., r0:r1, :keys]
+                pd_t = xp.swapaxes(p if d is None else p * d, -1, -2)
+                if whole:
+                    _matmul_into(xp, pd_t, g_rows, gv_n)
+                else:
+                    gv_n[..., :keys, :] += pd_t @ g_rows
+                gs = g_rows @ xp.swapaxes(v[n0:n1, ..., :keys, :], -1, -2)
+                if d is not None:
+                    gs *= d
+                gs *= p  # softmax backward: p * (gp - sum(gp * p)), built in place
+                gs -= p * _row_sums(xp, gs)
+                gs *= self.scale
+                _matmul_into(xp, gs, k[n0:n1, ..., :keys, :], gq[n0:n1, ..., r0:r1, :])
+                if whole:
+                    _matmul_into(xp, xp.swapaxes(gs, -1, -2), q_rows, gk_n)
+                else:
+                    gk_n[..., :keys, :] += xp.swapaxes(gs, -1, -2) @ q_rows
+
+        _run_ranges(self.ranges, body)
         return (grad,)
 
     def backward(self, g):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._backend.parallel import parallel_for
 from ..._ops._util import Tensor, to_float
 from ...autograd.graph import Node
 from .activation import log_softmax, softplus
@@ -167,14 +168,24 @@ def _shifted_exp(xp: Any, x: Any) -> tuple:
     e = xp.empty((n, c), x.dtype)
     row_max = xp.empty((n, 1), x.dtype)
     sums = xp.empty(n, x.dtype)
-    step = max(1, _CE_BLOCK // c) if xp is np else n  # one pass per kernel on a GPU
-    for a in range(0, n, step):
-        xb, eb, mb = x[a:a + step], e[a:a + step], row_max[a:a + step]
+    if xp is not np:  # one pass per kernel on a GPU
+        _shifted_exp_rows(xp, x, e, row_max, sums, 0, n, n)
+        return e, row_max[:, 0], sums
+    step = max(1, _CE_BLOCK // c)
+    # row blocks split across the intra-op threads (NumPy's loops release the GIL)
+    parallel_for(n, lambda a, b: _shifted_exp_rows(xp, x, e, row_max, sums, a, b, step),
+                 min_chunk=max(step, (1 << 16) // max(c, 1)), align=step)
+    return e, row_max[:, 0], sums
+
+
+def _shifted_exp_rows(xp: Any, x: Any, e: Any, row_max: Any, sums: Any, start: int, stop: int, step: int) -> None:
+    for a in range(start, stop, step):
+        b = min(a + step, stop)
+        xb, eb, mb = x[a:b], e[a:b], row_max[a:b]
         xp.max(xb, axis=1, keepdims=True, out=mb)
         xp.subtract(xb, mb, out=eb)  # shifted so exp never overflows
         xp.exp(eb, out=eb)
-        xp.sum(eb, axis=1, out=sums[a:a + step])
-    return e, row_max[:, 0], sums
+        xp.sum(eb, axis=1, out=sums[a:b])
 
 
 class CrossEntropyLoss(Node):
@@ -218,7 +229,13 @@ class CrossEntropyLoss(Node):
             e, _, sums = _shifted_exp(xp, self.saved_arrays_at(0)[0])
         self._exp_consumed = True
         scale = g * row_scale  # (N,): g is 0-d for 'mean' / 'sum', per row for 'none'
-        gx = xp.multiply(e, (scale / sums)[:, None], out=e)  # softmax * scale, in place: no new 28 MB array
+        coef = (scale / sums)[:, None]
+        if xp is np:  # softmax * scale, in place (no new 28 MB array), row blocks across the intra-op threads
+            parallel_for(e.shape[0], lambda a, b: xp.multiply(e[a:b], coef[a:b], out=e[a:b]),
+                         min_chunk=max(1, (1 << 16) // max(e.shape[1], 1)))
+        else:
+            xp.multiply(e, coef, out=e)
+        gx = e
         gx[xp.arange(gx.shape[0]), safe_t] -= scale
         return gx, None
 
