@@ -2,8 +2,9 @@
 
 ember runs eagerly on NumPy/CuPy, so most of these have nothing to tune: they validate their
 arguments like PyTorch, remember the setting (so the matching getters report it), and change
-what they can (``set_num_threads`` limits the BLAS/OpenMP pools through ``threadpoolctl`` when
-it is installed). ``docs/interop.md`` lists what each one does.
+what they can (``set_num_threads`` sizes ember's parallel elementwise kernels, see
+``ember/_backend/parallel.py``, and limits the BLAS/OpenMP pools through ``threadpoolctl`` when it is
+installed). ``docs/interop.md`` lists what each one does.
 
 >>> import ember
 >>> ember.set_float32_matmul_precision("high"); ember.get_float32_matmul_precision()
@@ -119,9 +120,10 @@ def _check_threads(n: Any, name: str) -> int:
 
 
 def set_num_threads(int: int) -> None:  # noqa: A002  (PyTorch's parameter name)
-    """Limit the threads NumPy's BLAS/OpenMP pools use (through ``threadpoolctl`` when installed).
+    """Set ember's intra-op thread count (its parallel elementwise kernels) and limit the threads NumPy's
+    BLAS/OpenMP pools use (through ``threadpoolctl`` when installed).
 
-    Without ``threadpoolctl`` the value is only recorded (``get_num_threads`` returns it); set
+    Without ``threadpoolctl`` BLAS keeps its pool size (``get_num_threads`` still returns ``n``); set
     ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` before starting Python to limit BLAS then.
 
     >>> ember.set_num_threads(2); ember.get_num_threads()
