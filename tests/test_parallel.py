@@ -119,3 +119,21 @@ def test_sgd_update_of_a_large_parameter_same_at_any_thread_count(threads, momen
         return p.detach().numpy().copy()
 
     np.testing.assert_array_equal(_at(threads, 1, run), _at(threads, 4, run))
+
+
+@pytest.mark.parametrize("cin,k", [(1, 5), (16, 3)])  # per-sample (small columns) and one-GEMM layouts
+def test_convolution_same_at_any_thread_count(threads, cin, k):
+    ember.manual_seed(0)
+    conv = ember.nn.Conv2d(cin, 8, k, padding=1)
+    x = ember.randn(24, cin, 20, 20, requires_grad=True)
+
+    def run():
+        x.grad = None
+        conv.zero_grad()
+        y = conv(x)
+        (y * y).sum().backward()
+        return y.detach().numpy().copy(), x.grad.numpy().copy(), conv.weight.grad.numpy().copy()
+
+    one, four = _at(threads, 1, run), _at(threads, 4, run)
+    for a, b in zip(one, four):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

@@ -19,9 +19,13 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from .parallel import parallel_for
+
 # Column matrices with at most this many rows (C_g * K) use a per-sample batched GEMM: OpenBLAS is
 # slow on one (O x small) @ (small x N*P) product, fast on N of them. Larger ones use one big GEMM.
 _BATCHED_MAX_ROWS = 32
+# Elements of copy/GEMM work below which one thread is faster than handing pieces to others.
+_PARALLEL_MIN = 1 << 16
 
 
 def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
@@ -125,16 +129,31 @@ def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups
     sp = tuple(range(2, 2 + nd))
     kk = tuple(range(2 + nd, 2 + 2 * nd))
     if cg * k <= _BATCHED_MAX_ROWS:
-        # per-sample columns (N, G, Cg*K, P): W @ cols lands directly in (N, O, P)
-        cols = win.transpose((0, 1) + kk + sp).reshape(n, groups, cg * k, p)
-        if 0 in cols.strides:
-            cols = xp.ascontiguousarray(cols)
-        y = xp.matmul(wm, cols).reshape((n, o) + out_sp)
-    else:
-        # one GEMM per group over all samples: cols (G, Cg*K, N*P)
-        cols = win.transpose((1,) + kk + (0,) + sp).reshape(groups, cg * k, n * p)
-        y = _group_matmul(xp, wm, cols)                          # (G, O/G, N*P)
-        y = xp.ascontiguousarray(xp.swapaxes(y.reshape((o, n) + out_sp), 0, 1))
+        # per-sample columns (N, G, Cg*K, P): W @ cols lands directly in (N, O, P); the samples are split
+        # across the intra-op threads (the column copy and the small GEMMs release the GIL)
+        cols = xp.empty((n, groups, cg * k, p), x.dtype)
+        y = xp.empty((n, groups, o // groups, p), xp.result_type(wm, x))
+        tiles = cols.reshape((n, x.shape[1]) + tuple(kernel) + tuple(out_sp))
+
+        def per_samples(a, b):
+            xp.copyto(tiles[a:b], win[a:b].transpose((0, 1) + kk + sp))
+            xp.matmul(wm, cols[a:b], out=y[a:b])
+
+        parallel_for(n, per_samples, min_chunk=max(1, _PARALLEL_MIN // max(cols[0].size, 1)), xp=xp)
+        return _with_cols(y.reshape((n, o) + out_sp), cols, keep_cols)
+    # one GEMM per group over all samples: cols (G, Cg*K, N*P), copied a block of channels at a time
+    # across the intra-op threads (BLAS threads the GEMM itself)
+    cols = xp.empty((groups, cg * k, n * p), x.dtype)
+    tiles = cols.reshape((x.shape[1],) + tuple(kernel) + (n,) + tuple(out_sp))
+    order = (1,) + kk + (0,) + sp
+    parallel_for(x.shape[1], lambda a, b: xp.copyto(tiles[a:b], win[:, a:b].transpose(order)),
+                 min_chunk=max(1, _PARALLEL_MIN // max(tiles[0].size, 1)), xp=xp)
+    y = _group_matmul(xp, wm, cols)                          # (G, O/G, N*P)
+    y = xp.ascontiguousarray(xp.swapaxes(y.reshape((o, n) + out_sp), 0, 1))
+    return _with_cols(y, cols, keep_cols)
+
+
+def _with_cols(y: Any, cols: Any, keep_cols: bool) -> Any:
     return (y, cols) if keep_cols else y
 
 

@@ -26,6 +26,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+import numpy as np
+
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _local = threading.local()   # .busy: this thread is already inside parallel_for (nested calls run inline)
@@ -100,10 +102,15 @@ def run_ranges(ranges: list, body: Callable[[int, int], Any]) -> None:
         raise error
 
 
-def parallel_for(n: int, body: Callable[[int, int], Any], min_chunk: int = 1, align: int = 1) -> None:
+def parallel_for(n: int, body: Callable[[int, int], Any], min_chunk: int = 1, align: int = 1,
+                 xp: Any = None) -> None:
     """Run ``body(start, stop)`` over ``range(n)`` in up to ``get_num_threads()`` contiguous pieces.
 
     ``min_chunk``: the smallest piece worth a thread (units of ``n``); ``align``: piece boundaries are
-    multiples of it (e.g. a block size).
+    multiples of it (e.g. a block size); ``xp``: the backend module of the arrays, when the kernel is
+    backend-generic (only NumPy's loops are split; a GPU backend runs ``body(0, n)`` as one launch each).
     """
+    if xp is not None and xp is not np:
+        body(0, n)
+        return
     run_ranges(split(n, min_chunk, align), body)
