@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..autograd.graph import _xp_of
 from .optimizer import (Optimizer, _FlatGroup, _add_scaled_, _addcmul_, _as_real, _bump, _check_lr, _check_nonneg,
                         _grad_array, _init_state, _to_scalar)
 
@@ -45,11 +44,7 @@ class Adadelta(Optimizer):
 
     def _step_per_parameter(self, group: dict) -> None:
         lr = float(_to_scalar(group["lr"]))
-        for p in group["params"]:
-            if p._grad is None:
-                continue
-            xp = _xp_of(p._device)
-            state = self.state[p]
+        for p, xp, state in self._params_with_grad(group):
             if len(state) == 0:
                 _init_state(state, p, *_BUFFERS)
             state["step"]._data += 1
@@ -64,8 +59,8 @@ class Adadelta(Optimizer):
         for p in flat.params:
             self.state[p]["step"]._data += 1
         g = flat.grads(group["maximize"], group["weight_decay"])
-        delta = _adadelta_delta(_as_real(g), _as_real(flat.state["square_avg"]), _as_real(flat.state["acc_delta"]),
-                                group, flat.xp, out=_as_real(flat.scratch))
+        _adadelta_delta(_as_real(g), _as_real(flat.state["square_avg"]), _as_real(flat.state["acc_delta"]), group,
+                        flat.xp, out=_as_real(flat.scratch))  # the update, written into the scratch buffer
         flat.add_to_params(flat.scratch, -float(_to_scalar(group["lr"])))
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..autograd.graph import _xp_of
 from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _check_nonneg, _grad_array, _next_step,
                         _scalar_state, _to_scalar, _zeros_state)
 
@@ -56,11 +55,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group["lr"]))
             lr_decay, eps, wd, maximize = group["lr_decay"], group["eps"], group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                xp = _xp_of(p._device)
-                state = self.state[p]
+            for p, xp, state in self._params_with_grad(group):
                 step = _next_step(state)
                 g, _ = _grad_array(p, xp, maximize, wd)
                 clr = lr / (1 + (step - 1) * lr_decay)

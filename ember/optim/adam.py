@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .._tensor import Tensor
-from ..autograd.graph import _xp_of
 from .optimizer import (Optimizer, _FlatGroup, _as_real, _bump, _check_betas, _check_lr, _check_nonneg, _decayed_grad,
                         _init_state, _next_step, _to_scalar, _update_moments, _zeros_state)
 
@@ -71,11 +70,7 @@ class Adam(Optimizer):
     def _step_per_parameter(self, group: dict) -> None:
         lr = float(_to_scalar(group["lr"]))
         wd, maximize, decoupled = group["weight_decay"], group["maximize"], group["decoupled_weight_decay"]
-        for p in group["params"]:
-            if p._grad is None:
-                continue
-            xp = _xp_of(p._device)
-            state = self.state[p]
+        for p, xp, state in self._params_with_grad(group):
             if len(state) == 0:
                 _init_state(state, p, "exp_avg", "exp_avg_sq")
                 if group["amsgrad"]:

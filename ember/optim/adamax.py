@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..autograd.graph import _xp_of
 from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _check_nonneg, _grad_array,
                         _init_state, _lerp_, _next_step, _to_scalar)
 
@@ -37,11 +36,7 @@ class Adamax(Optimizer):
             lr = float(_to_scalar(group["lr"]))
             beta1, beta2 = group["betas"]
             eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                xp = _xp_of(p._device)
-                state = self.state[p]
+            for p, xp, state in self._params_with_grad(group):
                 if len(state) == 0:
                     _init_state(state, p, "exp_avg", "exp_inf")
                 step = _next_step(state)

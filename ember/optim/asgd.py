@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..autograd.graph import _xp_of
 from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _check_nonneg, _grad_array, _next_step,
                         _scalar_state, _to_scalar, _zeros_state)
 
@@ -36,11 +35,7 @@ class ASGD(Optimizer):
             lr = float(_to_scalar(group["lr"]))
             lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
             wd, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                xp = _xp_of(p._device)
-                state = self.state[p]
+            for p, xp, state in self._params_with_grad(group):
                 if len(state) == 0:
                     state["step"] = _scalar_state(0.0, p, on_device=True)
                     state["eta"] = _scalar_state(lr, p, on_device=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..autograd.graph import _xp_of
 from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _check_nonneg, _decayed_grad,
                         _next_step, _scalar_state, _to_scalar, _update_moments, _zeros_state)
 
@@ -43,11 +42,7 @@ class NAdam(Optimizer):
             beta1, beta2 = group["betas"]
             eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
             momentum_decay, decoupled = group["momentum_decay"], group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                xp = _xp_of(p._device)
-                state = self.state[p]
+            for p, xp, state in self._params_with_grad(group):
                 if len(state) == 0:
                     state["step"] = _scalar_state(0.0, p)
                     state["mu_product"] = _scalar_state(1.0, p)

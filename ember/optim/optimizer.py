@@ -23,7 +23,7 @@ import itertools
 import warnings
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -322,6 +322,12 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     # ------------------------------------------------------------------------------ gradients
+    def _params_with_grad(self, group: dict) -> Iterator[tuple]:
+        """``(param, backend module, state dict)`` for each parameter of ``group`` that has a gradient."""
+        for p in group["params"]:
+            if p._grad is not None:
+                yield p, _xp_of(p._device), self.state[p]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized tensors (to None, or to zeros in place).
 

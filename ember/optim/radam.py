@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..autograd.graph import _xp_of
 from .optimizer import (Optimizer, _as_real, _bump, _check_betas, _check_lr, _check_nonneg, _decayed_grad,
                         _init_state, _next_step, _to_scalar, _update_moments)
 
@@ -39,11 +38,7 @@ class RAdam(Optimizer):
             beta1, beta2 = group["betas"]
             eps, wd, maximize, decoupled = group["eps"], group["weight_decay"], group["maximize"], \
                 group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                xp = _xp_of(p._device)
-                state = self.state[p]
+            for p, xp, state in self._params_with_grad(group):
                 if len(state) == 0:
                     _init_state(state, p, "exp_avg", "exp_avg_sq")
                 step = _next_step(state)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..autograd.graph import _xp_of
 from .optimizer import (Optimizer, _as_real, _bump, _check_lr, _init_state, _to_scalar, _zeros_state)
 
 __all__ = ["Rprop"]
@@ -37,11 +36,7 @@ class Rprop(Optimizer):
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                xp = _xp_of(p._device)
-                state = self.state[p]
+            for p, xp, state in self._params_with_grad(group):
                 if len(state) == 0:
                     _init_state(state, p, "prev")
                     state["step_size"] = _zeros_state(p, lr)
