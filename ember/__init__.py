@@ -9,6 +9,8 @@ tensor([2., 4., 6.])
 """
 from __future__ import annotations
 
+from . import _blas_env  # noqa: F401  (must run before NumPy loads OpenBLAS: see the module)
+
 __version__ = "0.1.0"
 
 from ._dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32,  # noqa: A004

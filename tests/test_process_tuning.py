@@ -1,4 +1,4 @@
-"""glibc malloc tuning at import (ember/_backend/malloc.py): applied by default, skippable, user env wins."""
+"""Process-wide tuning at import: glibc malloc (ember/_backend/malloc.py) and OpenBLAS's spin (ember/_blas_env.py)."""
 import os
 import subprocess
 import sys
@@ -49,3 +49,13 @@ def test_no_page_faults_per_step_for_reused_buffers():
     untuned = int(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                                  check=True).stdout)
     assert tuned < 200 < untuned, (tuned, untuned)
+
+
+def test_openblas_thread_timeout_set_before_numpy_unless_the_user_set_it():
+    probe = "import os, ember; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "4"
+    env["OPENBLAS_THREAD_TIMEOUT"] = "20"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "20"
