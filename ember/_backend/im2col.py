@@ -234,8 +234,12 @@ def conv_input_wide(xp: Any, g: Any, w: Any, shape: tuple, dilation: tuple) -> A
     wt = xp.ascontiguousarray(w.reshape(o, c, -1).transpose(2, 1, 0)).reshape(-1, o)
     cols = xp.dot(wt, gw.reshape(o, -1)).reshape(len(shifts), c, n, wide)
     out = xp.zeros((c, n, max(size, shifts[-1] + wide)), dtype=g.dtype)
-    for t, sh in enumerate(shifts):
-        out[:, :, sh:sh + wide] += cols[t]
+
+    def add_shifted(c0, c1):  # channel blocks across the intra-op threads
+        for t, sh in enumerate(shifts):
+            out[c0:c1, :, sh:sh + wide] += cols[t, c0:c1]
+
+    parallel_for(c, add_shifted, min_chunk=max(1, _PARALLEL_MIN // max(n * wide, 1)), xp=xp)
     return xp.ascontiguousarray(xp.swapaxes(out[:, :, :size], 0, 1)).reshape(shape)
 
 
