@@ -341,6 +341,12 @@ def _check_channels(name: str, t: Tensor | None, c: int) -> None:
         raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
 
 
+def _check_channel_args(c: int, **tensors: Tensor | None) -> None:
+    """Each given per-channel tensor (weight, bias, running stats) has ``c`` elements (PyTorch's error)."""
+    for name, t in tensors.items():
+        _check_channels(name, t, c)
+
+
 def _size_prod(sizes: Sequence[int]) -> int:
     return math.prod(sizes)
 
@@ -378,11 +384,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         wrap_dim(1, input.dim())  # PyTorch's IndexError for the missing channel dim
     if training:
         _verify_batch_size(input.shape)
-    c = input.shape[1]
-    _check_channels("weight", weight, c)
-    _check_channels("bias", bias, c)
-    _check_channels("running_mean", running_mean, c)
-    _check_channels("running_var", running_var, c)
+    _check_channel_args(input.shape[1], weight=weight, bias=bias, running_mean=running_mean,
+                        running_var=running_var)
     x = to_float(input)
     if not training:
         if running_mean is None or running_var is None:
@@ -424,11 +427,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         wrap_dim(1, input.dim())
     if use_input_stats:
         _verify_spatial_size(input.shape)
-    c = input.shape[1]
-    _check_channels("weight", weight, c)
-    _check_channels("bias", bias, c)
-    _check_channels("running_mean", running_mean, c)
-    _check_channels("running_var", running_var, c)
+    _check_channel_args(input.shape[1], weight=weight, bias=bias, running_mean=running_mean,
+                        running_var=running_var)
     x = to_float(input)
     if not use_input_stats:
         if running_mean is None or running_var is None:
