@@ -32,15 +32,7 @@ class Adadelta(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one Adadelta step; ``closure`` re-evaluates the model and returns the loss."""
-        loss = self._closure(closure)
-        for index, group in enumerate(self.param_groups):
-            flat_groups = self._flat_groups(index, _BUFFERS) if group["foreach"] else None
-            if flat_groups is None:
-                self._step_per_parameter(group)
-            else:
-                for flat in flat_groups:
-                    self._step_flat(group, flat)
-        return loss
+        return self._step_groups(closure, lambda group: _BUFFERS)
 
     def _step_per_parameter(self, group: dict) -> None:
         lr = float(_to_scalar(group["lr"]))

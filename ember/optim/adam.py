@@ -47,25 +47,14 @@ class Adam(Optimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        self._check_fused(fused, foreach, differentiable)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one Adam step; ``closure`` re-evaluates the model and returns the loss."""
-        loss = self._closure(closure)
-        for index, group in enumerate(self.param_groups):
-            buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
-            flat_groups = self._flat_groups(index, buffers) if group["foreach"] else None
-            # parameters at different step counts have different bias corrections: no common flat update
-            if flat_groups is None or not all(_same_step(self.state, flat) for flat in flat_groups):
-                self._step_per_parameter(group)
-            else:
-                for flat in flat_groups:
-                    self._step_flat(group, flat)
-        return loss
+        # parameters at different step counts have different bias corrections: no common flat update
+        return self._step_groups(
+            closure, lambda group: ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ()),
+            flat_ok=lambda flat: _same_step(self.state, flat))
 
     def _step_per_parameter(self, group: dict) -> None:
         lr = float(_to_scalar(group["lr"]))

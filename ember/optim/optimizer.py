@@ -500,6 +500,30 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _step_groups(self, closure: Callable[[], Any] | None, buffers: Callable[[dict], tuple],
+                     flat_ok: Callable[[Any], bool] | None = None) -> Any:
+        """One step over every group: the flat ``foreach`` update (``_step_flat``) where the group asks for it
+        and ``flat_ok`` accepts each flat block, else ``_step_per_parameter``. ``buffers(group)`` names the
+        group's state buffers. Returns the closure's loss."""
+        loss = self._closure(closure)
+        for index, group in enumerate(self.param_groups):
+            flat_groups = self._flat_groups(index, buffers(group)) if group["foreach"] else None
+            if flat_groups is None or (flat_ok is not None and not all(flat_ok(f) for f in flat_groups)):
+                self._step_per_parameter(group)
+            else:
+                for flat in flat_groups:
+                    self._step_flat(group, flat)
+        return loss
+
+    @staticmethod
+    def _check_fused(fused: Any, foreach: Any, differentiable: bool) -> None:
+        """PyTorch's errors for ``fused=True`` with ``differentiable`` or ``foreach``."""
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
     def _flat_groups(self, index: int, buffers: tuple) -> list | None:
         """The ``foreach`` layout of ``param_groups[index]``: one ``_FlatGroup`` per (device, dtype) of the
         parameters that have a gradient, its state ``buffers`` flat arrays that the state tensors view.

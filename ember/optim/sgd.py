@@ -41,24 +41,11 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        self._check_fused(fused, foreach, differentiable)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one SGD step; ``closure`` re-evaluates the model and returns the loss."""
-        loss = self._closure(closure)
-        for index, group in enumerate(self.param_groups):
-            buffers = ("momentum_buffer",) if group["momentum"] != 0 else ()
-            flat_groups = self._flat_groups(index, buffers) if group["foreach"] else None
-            if flat_groups is None:
-                self._step_per_parameter(group)
-            else:
-                for flat in flat_groups:
-                    self._step_flat(group, flat)
-        return loss
+        return self._step_groups(closure, lambda group: ("momentum_buffer",) if group["momentum"] != 0 else ())
 
     def _step_per_parameter(self, group: dict) -> None:
         lr = float(_to_scalar(group["lr"]))
