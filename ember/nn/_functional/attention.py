@@ -539,6 +539,17 @@ def _packed_self_attention(x: Tensor, num_heads: int, in_proj_weight: Tensor | N
     return linear(out, out_proj_weight, out_proj_bias)
 
 
+def _heads_or_static(t: Tensor, static: Tensor | None, name: str, batch_heads: int, head_dim: int) -> Tensor:
+    """(S, N, E) -> (N * H, S, head_dim), or the given precomputed ``static_k``/``static_v`` after PyTorch's checks."""
+    if static is None:
+        return t.reshape(t.shape[0], batch_heads, head_dim).transpose(0, 1)
+    if static.shape[0] != batch_heads:
+        raise AssertionError(f"expecting {name}.size(0) of {batch_heads}, but got {static.shape[0]}")
+    if static.shape[2] != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got {static.shape[2]}")
+    return static
+
+
 def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
                                  in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
                                  bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
@@ -639,22 +650,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
 
     # (L, N, E) -> (N * H, L, head_dim): heads become batch entries
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    if static_k is None:
-        k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    else:
-        if static_k.shape[0] != bsz * num_heads:
-            raise AssertionError(f"expecting static_k.size(0) of {bsz * num_heads}, but got {static_k.shape[0]}")
-        if static_k.shape[2] != head_dim:
-            raise AssertionError(f"expecting static_k.size(2) of {head_dim}, but got {static_k.shape[2]}")
-        k = static_k
-    if static_v is None:
-        v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    else:
-        if static_v.shape[0] != bsz * num_heads:
-            raise AssertionError(f"expecting static_v.size(0) of {bsz * num_heads}, but got {static_v.shape[0]}")
-        if static_v.shape[2] != head_dim:
-            raise AssertionError(f"expecting static_v.size(2) of {head_dim}, but got {static_v.shape[2]}")
-        v = static_v
+    k = _heads_or_static(k, static_k, "static_k", bsz * num_heads, head_dim)
+    v = _heads_or_static(v, static_v, "static_v", bsz * num_heads, head_dim)
 
     if add_zero_attn:
         zero = zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype, device=k.device)
