@@ -9,6 +9,7 @@ import ember.nn as nn
 import ember.nn.functional as F
 from ember.autograd.gradcheck import gradcheck, gradgradcheck
 from ember.nn._functional.attention import _PackedSelfAttention, _packed_self_attention
+from harness import OpSpec, cases, check_op
 from parity import torch_or_skip
 
 
@@ -27,6 +28,41 @@ def _mask(kind, L, dtype):
     if kind == "causal":
         return nn.Transformer.generate_square_subsequent_mask(L, dtype=dtype)
     return None
+
+
+# ---------------------------------------------- packed self-attention through the shared op harness
+def _packed_ref(x, w_in, b_in, w_out, b_out, heads=2, causal=True):
+    """Float64 NumPy reference of causal batch-first self-attention from the packed in-projection."""
+    n, L, e = x.shape
+    hd = e // heads
+    qkv = x @ w_in.T + b_in
+    q, k, v = (qkv[..., i * e:(i + 1) * e].reshape(n, L, heads, hd).transpose(0, 2, 1, 3) for i in range(3))
+    s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd)
+    if causal:
+        s = np.where(np.triu(np.ones((L, L), bool), 1), -np.inf, s)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    out = (p @ v).transpose(0, 2, 1, 3).reshape(n, L, e)
+    return out @ w_out.T + b_out
+
+
+def _packed_op(x, w_in, b_in, w_out, b_out):
+    out = _packed_self_attention(x, 2, w_in, b_in, w_out, b_out, None, True, 0.0, True)
+    assert out is not None  # the packed node, not the general path
+    return out
+
+
+PACKED_SPECS = [
+    # (N, L, E), in_proj (3E, E), (3E,), out_proj (E, E), (E,); L = 33 takes the two-block causal split
+    OpSpec("packed_self_attention", _packed_op, _packed_ref,
+           [((2, 5, 4), (12, 4), (12,), (4, 4), (4,)), ((1, 33, 4), (12, 4), (12,), (4, 4), (4,))],
+           low=-1.0, high=1.0),
+]
+
+
+@pytest.mark.parametrize("spec,i,layout", cases(PACKED_SPECS))
+def test_packed_self_attention_op(spec, i, layout):
+    check_op(spec, i, layout)
 
 
 # ------------------------------------------------------------------------ packed self-attention
