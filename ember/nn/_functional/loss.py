@@ -196,7 +196,8 @@ class CrossEntropyLoss(Node):
     backward ...). This one computes exp(x - max) and its row sums in forward (blocked, see ``_shifted_exp``)
     and in backward turns that array, in place, into softmax * scale minus the target entries. Under
     ``create_graph=True`` the backward is the same formula in ember ops (softmax of the saved logits), so
-    double backward is exact.
+    double backward is exact. Deliberate difference (docs/differences.md): that path, and a second backward
+    through a retained graph, need the logits unchanged; PyTorch would accept logits changed in place.
     """
 
     _exp_consumed = False  # fast_backward reused the saved exp array for the gradient
