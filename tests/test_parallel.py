@@ -137,3 +137,47 @@ def test_convolution_same_at_any_thread_count(threads, cin, k):
     one, four = _at(threads, 1, run), _at(threads, 4, run)
     for a, b in zip(one, four):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_rows_same_at_any_thread_count(threads, affine):
+    ember.manual_seed(0)
+    x = ember.randn(64, 64, 64, requires_grad=True)       # 4096 rows of 64: split into 4 row blocks
+    ln = ember.nn.LayerNorm(64, elementwise_affine=affine)
+    if affine:
+        with ember.no_grad():
+            ln.weight.normal_()
+            ln.bias.normal_()
+    g = ember.randn(64, 64, 64)
+
+    def run():
+        x.grad = None
+        ln.zero_grad()
+        y = ln(x)
+        y.backward(g)
+        grads = [x.grad] + ([ln.weight.grad, ln.bias.grad] if affine else [])
+        return [y.detach().numpy().copy()] + [t.numpy().copy() for t in grads]
+
+    one, four = _at(threads, 1, run), _at(threads, 4, run)
+    for a, b in zip(one, four):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    # and against the float64 formula
+    x64 = x.detach().numpy().astype(np.float64)
+    mean, var = x64.mean(-1, keepdims=True), x64.var(-1, keepdims=True)
+    ref = (x64 - mean) / np.sqrt(var + 1e-5)
+    if affine:
+        ref = ref * ln.weight.detach().numpy() + ln.bias.detach().numpy()
+    np.testing.assert_allclose(four[0], ref, rtol=1e-4, atol=1e-4)
+
+
+def test_linear_bias_add_same_at_any_thread_count(threads):
+    ember.manual_seed(0)
+    x, w, b = ember.randn(8, 300, 64), ember.randn(256, 64), ember.randn(256)   # 2400 x 256 outputs
+
+    def run():
+        return F.linear(x, w, b).numpy().copy()
+
+    one, four = _at(threads, 1, run), _at(threads, 4, run)
+    np.testing.assert_array_equal(one, four)
+    ref = x.numpy().reshape(-1, 64) @ w.numpy().T + b.numpy()
+    np.testing.assert_allclose(four.reshape(-1, 256), ref, rtol=1e-5, atol=1e-4)

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 from ..._ops._util import Tensor, to_float, wrap_dim
 from ...autograd.graph import Node
 from ...autograd.grad_mode import _state, no_grad
+from ..._backend.parallel import parallel_for
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm",
            "normalize"]
@@ -258,18 +259,30 @@ class _LayerNorm(_Norm):
         xp = self.xp
         self.gshape, self.axes, self.eps = None, axes, eps
         rows = x.reshape(-1, _size_prod(x.shape[x.ndim - len(axes):]))
-        d = rows.shape[1]
+        n_rows, d = rows.shape
         mean_weights = xp.full(d, 1.0 / d, x.dtype)
-        centred = rows - (rows @ mean_weights)[:, None]
-        var = _row_dots(xp, centred, centred) * x.dtype.type(1.0 / d)
-        inv = 1.0 / xp.sqrt(var + x.dtype.type(eps))
-        xhat = xp.multiply(centred, inv[:, None])
-        if w is None:
-            y = xhat.copy()  # never hand out the saved x_hat itself
-        else:
-            y = xp.multiply(xhat, w.reshape(-1), out=centred)  # reuse: centred is no longer needed
-        if b is not None:
-            y += b.reshape(-1)
+        w_row = None if w is None else w.reshape(-1)
+        b_row = None if b is None else b.reshape(-1)
+        xhat, y = xp.empty_like(rows), xp.empty_like(rows)
+        inv = xp.empty(n_rows, x.dtype)
+
+        def normalise_rows(start: int, stop: int) -> None:  # rows are independent: split across threads
+            r, xh, out = rows[start:stop], xhat[start:stop], y[start:stop]
+            xp.subtract(r, (r @ mean_weights)[:, None], out=xh)
+            var = _row_dots(xp, xh, xh)
+            var *= x.dtype.type(1.0 / d)
+            var += x.dtype.type(eps)
+            xp.sqrt(var, out=var)
+            row_inv = xp.divide(1.0, var, out=inv[start:stop])
+            xh *= row_inv[:, None]
+            if w_row is None:
+                out[...] = xh  # never hand out the saved x_hat itself
+            else:
+                xp.multiply(xh, w_row, out=out)
+            if b_row is not None:
+                out += b_row
+
+        parallel_for(n_rows, normalise_rows, min_chunk=max(1, _PARALLEL_MIN // d), xp=xp)
         stat_shape = x.shape[:x.ndim - len(axes)] + (1,) * len(axes)
         self.save_for_backward(x, w, xhat.reshape(x.shape), inv.reshape(stat_shape))
         return y.reshape(x.shape)
@@ -283,22 +296,34 @@ class _LayerNorm(_Norm):
         d = _size_prod(x.shape[x.ndim - len(self.axes):])
         g_rows = g.reshape(-1, d)
         xhat = xhat.reshape(-1, d)
-        g_xhat = g_rows * xhat
+        inv = inv.reshape(-1)
+        g_xhat = xp.empty_like(g_rows)
+        gx = xp.empty_like(g_rows) if need[0] else None
+        # dx = inv * (g*w - mean(g*w) - x_hat * mean(g*w*x_hat)); both means are products with w/d
+        w_rows = xp.full(d, 1.0 / d, g.dtype) if w is None else w.reshape(-1) * g.dtype.type(1.0 / d)
+
+        def rows_backward(start: int, stop: int) -> None:  # row-local work, split across threads
+            gr, xh, gxh = g_rows[start:stop], xhat[start:stop], g_xhat[start:stop]
+            xp.multiply(gr, xh, out=gxh)
+            if gx is None:
+                return
+            mean_gw, mean_gw_xhat = gr @ w_rows, gxh @ w_rows
+            out = gx[start:stop]
+            if w is None:
+                out[...] = gr
+            else:
+                xp.multiply(gr, w.reshape(-1), out=out)
+            out -= xh * mean_gw_xhat[:, None]
+            out -= mean_gw[:, None]
+            out *= inv[start:stop, None]
+
+        parallel_for(g_rows.shape[0], rows_backward, min_chunk=max(1, _PARALLEL_MIN // d), xp=xp)
         row_ones = xp.ones(g_rows.shape[0], g.dtype)
         gw = (row_ones @ g_xhat).reshape(w.shape) if len(need) > 1 and need[1] else None
         gb = None
         if len(need) > 2 and need[2]:
             gb = (row_ones @ g_rows).reshape(g.shape[g.ndim - len(self.axes):])
-        gx = None
-        if need[0]:
-            # dx = inv * (g*w - mean(g*w) - x_hat * mean(g*w*x_hat)); both means are products with w/d
-            w_rows = xp.full(d, 1.0 / d, g.dtype) if w is None else w.reshape(-1) * g.dtype.type(1.0 / d)
-            mean_gw = g_rows @ w_rows
-            mean_gw_xhat = g_xhat @ w_rows
-            gx = g_rows * w.reshape(-1) if w is not None else g_rows.copy()
-            gx -= xp.multiply(xhat, mean_gw_xhat[:, None], out=g_xhat)
-            gx -= mean_gw[:, None]
-            gx *= inv.reshape(-1, 1)
+        if gx is not None:
             gx = gx.reshape(x.shape)
         return gx, gw, gb
 
@@ -308,6 +333,8 @@ class _LayerNorm(_Norm):
 
 
 _ROWS_DTYPES = frozenset(("float32", "float64"))
+# Elements of row work below which one thread is faster than handing rows to others.
+_PARALLEL_MIN = 1 << 16
 
 
 def _rows_fast_path(x: Any, w: Any, b: Any, axes: tuple, running: Any) -> bool:
