@@ -9,6 +9,10 @@ from .harness import Result
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "performance.md")
 FRAMEWORK_NAMES = {"ember": "ember", "torch": "PyTorch"}
+# The performance issue's targets: the largest acceptable ratio ember / PyTorch, by workload name.
+TARGETS = {"mlp": 1.0, "wide_mlp": 1.0, "lstm_lm": 1.0, "char_gpt": 1.0, "mnist_cnn": 1.5, "lenet5": 1.5,
+           "small_resnet": 1.5, "chain50 forward, recorded (per op)": 1.5,
+           "chain50 forward+backward (per op)": 1.5}
 
 
 def _time(r: Result, scale: float, unit: str, digits: int) -> str:
@@ -17,11 +21,26 @@ def _time(r: Result, scale: float, unit: str, digits: int) -> str:
     return f"{r.seconds * scale:.{digits}f}{' ' + unit if unit else ''} ({r.threads}t)"
 
 
-def _ratio(results: dict) -> str:
+def _ratio_value(results: dict) -> float:
     e, t = results.get("ember"), results.get("torch")
     if e is None or t is None or not e.seconds == e.seconds or not t.seconds == t.seconds:
+        return float("nan")
+    return e.seconds / t.seconds
+
+
+def _ratio(results: dict) -> str:
+    r = _ratio_value(results)
+    return "-" if r != r else f"{r:.2f}"
+
+
+def _target(name: str, results: dict) -> str:
+    """``at most T: met`` / ``at most T: not met`` for workloads with a target, else ``-``."""
+    target, r = TARGETS.get(name), _ratio_value(results)
+    if target is None:
         return "-"
-    return f"{e.seconds / t.seconds:.2f}"
+    if r != r:
+        return f"at most {target:.1f}"
+    return f"at most {target:.1f}: {'met' if r <= target else '**not met**'}"
 
 
 def _mb(r: Result | None) -> str:
@@ -30,21 +49,21 @@ def _mb(r: Result | None) -> str:
 
 def op_table(rows: list) -> list:
     """``rows``: ``(name, per, {framework: Result})``, times per call divided by ``per``."""
-    lines = ["| op workload | ember | PyTorch | ratio |", "| --- | ---: | ---: | ---: |"]
+    lines = ["| op workload | ember | PyTorch | ratio | target |", "| --- | ---: | ---: | ---: | --- |"]
     for name, per, results in rows:
         cells = [_time(results[fw], 1e6 / per, "us", 2) if fw in results else "-" for fw in FRAMEWORK_NAMES]
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {_ratio(results)} |")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {_ratio(results)} | {_target(name, results)} |")
     return lines
 
 
 def training_table(rows: list) -> list:
     """``rows``: ``(name, {framework: Result})``."""
-    lines = ["| training step | ember ms | PyTorch ms | ratio | ember peak MB | PyTorch peak MB |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| training step | ember ms | PyTorch ms | ratio | target | ember peak MB | PyTorch peak MB |",
+             "| --- | ---: | ---: | ---: | --- | ---: | ---: |"]
     for name, results in rows:
         cells = [_time(results[fw], 1e3, "", 2) if fw in results else "-" for fw in FRAMEWORK_NAMES]
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {_ratio(results)} | {_mb(results.get('ember'))} | "
-                     f"{_mb(results.get('torch'))} |")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {_ratio(results)} | {_target(name, results)} | "
+                     f"{_mb(results.get('ember'))} | {_mb(results.get('torch'))} |")
     return lines
 
 

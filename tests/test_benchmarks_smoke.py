@@ -27,9 +27,18 @@ def test_ratio_and_missing_framework_cells():
     both = {"ember": Result(2e-3, 1, 10.0), "torch": Result(1e-3, 2, 20.0)}
     lacking = {"ember": Result(note="ember lacks x"), "torch": Result(1e-3, 1, 5.0)}
     lines = report.training_table([("a", both), ("b", lacking), ("c", {"ember": Result(1e-3, 1, 1.0)})])
-    assert lines[2] == "| a | 2.00 (1t) | 1.00 (2t) | 2.00 | 10 | 20 |"
-    assert lines[3] == "| b | ember lacks x | 1.00 (1t) | - | - | 5 |"
-    assert lines[4] == "| c | 1.00 (1t) | - | - | 1 | - |"
+    assert lines[2] == "| a | 2.00 (1t) | 1.00 (2t) | 2.00 | - | 10 | 20 |"
+    assert lines[3] == "| b | ember lacks x | 1.00 (1t) | - | - | - | 5 |"
+    assert lines[4] == "| c | 1.00 (1t) | - | - | - | 1 | - |"
+
+
+def test_target_column_says_whether_each_target_is_met():
+    fast = {"ember": Result(0.9e-3, 1, 1.0), "torch": Result(1e-3, 1, 1.0)}
+    slow = {"ember": Result(1.6e-3, 1, 1.0), "torch": Result(1e-3, 1, 1.0)}
+    lines = report.training_table([("mlp", fast), ("lenet5", slow), ("lstm_lm", {"ember": Result(1e-3, 1, 1.0)})])
+    assert lines[2].split(" | ")[4] == "at most 1.0: met"
+    assert lines[3].split(" | ")[4] == "at most 1.5: **not met**"
+    assert lines[4].split(" | ")[4] == "at most 1.0"          # no PyTorch result: target shown, no verdict
 
 
 def test_write_docs_replaces_only_the_generated_section(tmp_path):

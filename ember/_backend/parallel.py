@@ -10,7 +10,9 @@ first one on the calling thread and the others on a small pool, and returns when
 The thread count is ``ember.get_num_threads()`` (``set_num_threads``, else ``OMP_NUM_THREADS``, else the
 CPUs this process may use). Kernels call it only for work large enough to pay the hand-off (tens of
 microseconds); ``body`` must write disjoint slices only. Nested calls, calls from a pool thread and
-non-NumPy backends (CuPy has its own parallelism) run inline.
+non-NumPy backends (CuPy has its own parallelism) run inline. BLAS calls inside ``body`` must be small
+(per-sample GEMMs, row GEMVs): OpenBLAS's threaded server serializes large calls made from several
+threads at once (measured 0.9x of one thread), so a big GEMM belongs outside, threaded by BLAS itself.
 
 >>> import numpy as np
 >>> from ember._backend.parallel import parallel_for
