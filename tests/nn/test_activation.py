@@ -44,7 +44,9 @@ SPECS += [
     OpSpec("prelu_shared", lambda x, w: F.prelu(x, w), None, [((3, 4), (1,)), ((2, 3, 4), (1,))]),
     OpSpec("prelu_channels", lambda x, w: F.prelu(x, w), None, [((3, 4), (4,)), ((2, 3, 4, 2), (3,))]),
     OpSpec("linear", lambda x, w, b: F.linear(x, w, b), lambda x, w, b: x @ w.T + b,
-           [((3, 4), (5, 4), (5,)), ((4,), (5, 4), (5,)), ((2, 3, 4), (5, 4), (5,)), ((0, 4), (5, 4), (5,))]),
+           [((3, 4), (5, 4), (5,)), ((4,), (5, 4), (5,)), ((2, 3, 4), (5, 4), (5,)), ((0, 4), (5, 4), (5,)),
+            ((3, 4), (0, 4), (0,)),                               # no output features
+            ((3, 4), (5, 4), (3, 1)), ((2, 3, 4), (5, 4), (3, 1)), ((3, 4), (5, 4), ())]),  # bias expanded
     OpSpec("linear_nobias", lambda x, w: F.linear(x, w), lambda x, w: x @ w.T, [((3, 4), (5, 4))]),
     OpSpec("bilinear", lambda a, b, w, c: F.bilinear(a, b, w, c), None,
            [((3, 4), (3, 2), (5, 4, 2), (5,)), ((2, 3, 4), (2, 3, 2), (5, 4, 2), (5,))]),
@@ -320,6 +322,10 @@ def test_activation_errors_match_torch():
     assert_same_error(lambda: F.softshrink(e, -1.0), lambda: torch.nn.functional.softshrink(t, -1.0))
     assert_same_error(lambda: F.gelu(e, approximate="bad"), lambda: torch.nn.functional.gelu(t, approximate="bad"))
     assert_same_error(lambda: F.linear(e, ember.randn(4, 2)), lambda: torch.nn.functional.linear(t, torch.randn(4, 2)))
+    assert_same_error(lambda: F.linear(e, ember.randn(4, 3), ember.randn(5)),
+                      lambda: torch.nn.functional.linear(t, torch.randn(4, 3), torch.randn(5)))
+    assert_same_error(lambda: F.linear(e, ember.randn(4, 3), ember.randn(2, 4, 1)),
+                      lambda: torch.nn.functional.linear(t, torch.randn(4, 3), torch.randn(2, 4, 1)))
     assert_same_error(lambda: F.dropout(e, 1.5), lambda: torch.nn.functional.dropout(t, 1.5))
     assert_same_error(lambda: nn.Dropout(-0.1), lambda: torch.nn.Dropout(-0.1))
     assert_same_error(lambda: F.dropout1d(ember.randn(2, 3, 4, 5)),

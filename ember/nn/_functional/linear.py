@@ -69,6 +69,8 @@ class Linear(Node):
 def _add_bias_(xp: Any, y: Any, b: Any) -> None:
     """``y += b`` in place (y is the fresh GEMM result), rows split across the intra-op threads when large:
     a single-threaded bias add measured ~15 % of the GEMM's time for (2048, 128) @ (128, 512) at 2 threads."""
+    if y.size == 0:  # nothing to add (and a (0, 0) reshape with -1 would be ambiguous)
+        return
     rows = y.reshape(-1, y.shape[-1])
     parallel_for(rows.shape[0], lambda lo, hi: xp.add(rows[lo:hi], b, out=rows[lo:hi]),
                  min_chunk=max(1, _PARALLEL_MIN // max(rows.shape[1], 1)), xp=xp)
@@ -103,6 +105,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{weight.shape[1]}x{weight.shape[0]})")
     if input.dtype != weight.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_tn(input)} and {_tn(weight)}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        # a bias of another shape is expanded to the output, as PyTorch's addmm does (expand raises its errors
+        # and sums the gradient back to the bias's shape)
+        out_shape = tuple(input.shape[:-1]) + (weight.shape[0],)
+        return linear(input, weight) + bias.expand(out_shape)
     if input.dim() == 1:
         return Linear.apply(input.unsqueeze(0), weight, bias).squeeze(0)
     return Linear.apply(input, weight, bias) if bias is not None else Linear.apply(input, weight)
