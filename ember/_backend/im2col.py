@@ -19,13 +19,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .parallel import parallel_for
+from .parallel import parallel_for, rows_per_piece
 
 # Column matrices with at most this many rows (C_g * K) use a per-sample batched GEMM: OpenBLAS is
 # slow on one (O x small) @ (small x N*P) product, fast on N of them. Larger ones use one big GEMM.
 _BATCHED_MAX_ROWS = 32
-# Elements of copy/GEMM work below which one thread is faster than handing pieces to others.
-_PARALLEL_MIN = 1 << 16
 
 
 def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
@@ -139,7 +137,7 @@ def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups
             xp.copyto(tiles[a:b], win[a:b].transpose((0, 1) + kk + sp))
             xp.matmul(wm, cols[a:b], out=y[a:b])
 
-        parallel_for(n, per_samples, min_chunk=max(1, _PARALLEL_MIN // max(cols[0].size, 1)), xp=xp)
+        parallel_for(n, per_samples, min_chunk=rows_per_piece(cols[0].size), xp=xp)
         return _with_cols(y.reshape((n, o) + out_sp), cols, keep_cols)
     # one GEMM per group over all samples: cols (G, Cg*K, N*P), copied a block of channels at a time
     # across the intra-op threads (BLAS threads the GEMM itself)
@@ -147,7 +145,7 @@ def conv_forward(xp: Any, x: Any, w: Any, stride: tuple, dilation: tuple, groups
     tiles = cols.reshape((x.shape[1],) + tuple(kernel) + (n,) + tuple(out_sp))
     order = (1,) + kk + (0,) + sp
     parallel_for(x.shape[1], lambda a, b: xp.copyto(tiles[a:b], win[:, a:b].transpose(order)),
-                 min_chunk=max(1, _PARALLEL_MIN // max(tiles[0].size, 1)), xp=xp)
+                 min_chunk=rows_per_piece(tiles[0].size), xp=xp)
     y = _group_matmul(xp, wm, cols)                          # (G, O/G, N*P)
     y = xp.ascontiguousarray(xp.swapaxes(y.reshape((o, n) + out_sp), 0, 1))
     return _with_cols(y, cols, keep_cols)
@@ -239,7 +237,7 @@ def conv_input_wide(xp: Any, g: Any, w: Any, shape: tuple, dilation: tuple) -> A
         for t, sh in enumerate(shifts):
             out[c0:c1, :, sh:sh + wide] += cols[t, c0:c1]
 
-    parallel_for(c, add_shifted, min_chunk=max(1, _PARALLEL_MIN // max(n * wide, 1)), xp=xp)
+    parallel_for(c, add_shifted, min_chunk=rows_per_piece(n * wide), xp=xp)
     return xp.ascontiguousarray(xp.swapaxes(out[:, :, :size], 0, 1)).reshape(shape)
 
 

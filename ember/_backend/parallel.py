@@ -68,6 +68,16 @@ def _run_marked(body: Callable[[int, int], Any], a: int, b: int) -> None:
         _local.busy = False
 
 
+# Elements of elementwise work below which one thread is faster than handing a piece to another
+# (the hand-off costs tens of microseconds; 64K float32 elements take about that in one ufunc pass).
+MIN_ELEMENTS_PER_PIECE = 1 << 16
+
+
+def rows_per_piece(row_elements: int, min_elements: int = MIN_ELEMENTS_PER_PIECE) -> int:
+    """The ``min_chunk`` for splitting rows of ``row_elements`` each: enough rows to make a piece worth a thread."""
+    return max(1, min_elements // max(row_elements, 1))
+
+
 def split(n: int, min_chunk: int = 1, align: int = 1) -> list:
     """``range(n)`` as up to ``get_num_threads()`` contiguous ``(start, stop)`` pieces of at least
     ``min_chunk`` (boundaries at multiples of ``align``); one piece when threads would not pay."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._backend.parallel import parallel_for
+from ..._backend.parallel import MIN_ELEMENTS_PER_PIECE, parallel_for
 from ..._ops._util import Tensor, to_float, wrap_dim
 from ..._ops.inplace import inplace as _inplace
 from ...autograd.graph import Node
@@ -235,7 +235,7 @@ def _gelu_single(xp, x, need_deriv):
             _gelu_single_passes(xp, np.float32, x[a:b], y[a:b], None if deriv is None else deriv[a:b])
 
     if xp is np:
-        parallel_for(x.size, body, min_chunk=1 << 16)
+        parallel_for(x.size, body, min_chunk=MIN_ELEMENTS_PER_PIECE)
     else:
         body(0, x.size)
     y = y.astype(dtype, copy=False).reshape(shape)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..._ops._util import Tensor
 from ...autograd.graph import Node
-from ..._backend.parallel import parallel_for
+from ..._backend.parallel import parallel_for, rows_per_piece
 
 __all__ = ["linear", "bilinear"]
 
@@ -73,11 +73,7 @@ def _add_bias_(xp: Any, y: Any, b: Any) -> None:
         return
     rows = y.reshape(-1, y.shape[-1])
     parallel_for(rows.shape[0], lambda lo, hi: xp.add(rows[lo:hi], b, out=rows[lo:hi]),
-                 min_chunk=max(1, _PARALLEL_MIN // max(rows.shape[1], 1)), xp=xp)
-
-
-# Output elements per thread below which the bias add stays on one thread (the hand-off costs ~20 us).
-_PARALLEL_MIN = 1 << 17
+                 min_chunk=rows_per_piece(rows.shape[1]), xp=xp)
 
 
 def _sum_rows(xp: Any, g: Any) -> Any:

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..._backend.parallel import parallel_for
-from ..._ops._util import Tensor, to_float
+from ..._backend.parallel import parallel_for, rows_per_piece
+from ..._ops._util import Tensor
 from ...autograd.graph import Node
 from .activation import log_softmax, softplus
 from .ctc import ctc_loss  # noqa: F401  (exported with the losses)
@@ -174,7 +174,7 @@ def _shifted_exp(xp: Any, x: Any) -> tuple:
     step = max(1, _CE_BLOCK // c)
     # row blocks split across the intra-op threads (NumPy's loops release the GIL)
     parallel_for(n, lambda a, b: _shifted_exp_rows(xp, x, e, row_max, sums, a, b, step),
-                 min_chunk=max(step, (1 << 16) // max(c, 1)), align=step)
+                 min_chunk=max(step, rows_per_piece(c)), align=step)
     return e, row_max[:, 0], sums
 
 
@@ -233,7 +233,7 @@ class CrossEntropyLoss(Node):
         coef = (scale / sums)[:, None]
         if xp is np:  # softmax * scale, in place (no new 28 MB array), row blocks across the intra-op threads
             parallel_for(e.shape[0], lambda a, b: xp.multiply(e[a:b], coef[a:b], out=e[a:b]),
-                         min_chunk=max(1, (1 << 16) // max(e.shape[1], 1)))
+                         min_chunk=rows_per_piece(e.shape[1]))
         else:
             xp.multiply(e, coef, out=e)
         gx = e
@@ -337,7 +337,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         smooth_r = smooth.sum()
     else:
         if weight is not None:
-            from ..._tensor import _wrap
             denom = (weight[target.masked_fill(~mask, 0)] * mask.to(weight.dtype)).sum() if hasattr(
                 weight, "__getitem__") else None
             smooth_r = smooth.sum() / denom

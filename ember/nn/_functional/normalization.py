@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from ..._ops._util import Tensor, to_float, wrap_dim
 from ...autograd.graph import Node
 from ...autograd.grad_mode import _state, no_grad
-from ..._backend.parallel import parallel_for
+from ..._backend.parallel import parallel_for, rows_per_piece
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm",
            "normalize"]
@@ -282,7 +282,7 @@ class _LayerNorm(_Norm):
             if b_row is not None:
                 out += b_row
 
-        parallel_for(n_rows, normalise_rows, min_chunk=max(1, _PARALLEL_MIN // d), xp=xp)
+        parallel_for(n_rows, normalise_rows, min_chunk=rows_per_piece(d), xp=xp)
         stat_shape = x.shape[:x.ndim - len(axes)] + (1,) * len(axes)
         self.save_for_backward(x, w, xhat.reshape(x.shape), inv.reshape(stat_shape))
         return y.reshape(x.shape)
@@ -317,7 +317,7 @@ class _LayerNorm(_Norm):
             out -= mean_gw[:, None]
             out *= inv[start:stop, None]
 
-        parallel_for(g_rows.shape[0], rows_backward, min_chunk=max(1, _PARALLEL_MIN // d), xp=xp)
+        parallel_for(g_rows.shape[0], rows_backward, min_chunk=rows_per_piece(d), xp=xp)
         row_ones = xp.ones(g_rows.shape[0], g.dtype)
         gw = (row_ones @ g_xhat).reshape(w.shape) if len(need) > 1 and need[1] else None
         gb = None
@@ -333,8 +333,6 @@ class _LayerNorm(_Norm):
 
 
 _ROWS_DTYPES = frozenset(("float32", "float64"))
-# Elements of row work below which one thread is faster than handing rows to others.
-_PARALLEL_MIN = 1 << 16
 
 
 def _rows_fast_path(x: Any, w: Any, b: Any, axes: tuple, running: Any) -> bool:
